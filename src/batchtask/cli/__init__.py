@@ -1,0 +1,1 @@
+"""The ``batchtask`` command line."""

@@ -1,0 +1,255 @@
+"""Settings: built once from ``BATCHTASK_*`` environment variables, validated, then frozen.
+
+CLI flags override the environment (the CLI builds the mapping it passes in). Every problem is
+reported at once, with the variable's name, so a misconfigured server never starts half-way.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, TypeVar
+
+PREFIX = "BATCHTASK_"
+
+T = TypeVar("T")
+
+
+class SettingsError(ValueError):
+    """One or more settings are invalid; the message lists each."""
+
+
+def default_database_url() -> str:
+    """A SQLite file in the user's data directory (created on first use)."""
+    from platformdirs import user_data_dir  # noqa: PLC0415 - only needed when no URL is given
+
+    return f"sqlite:///{Path(user_data_dir('batchtask')) / 'batchtask.db'}"
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A string that never shows itself in ``repr`` or logs."""
+
+    value: str
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    def __str__(self) -> str:
+        return "**********"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the server, worker and CLI."""
+
+    database_url: str = field(default_factory=default_database_url)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    #: The tenant segment accepted in ``/{ContextIdentifier}/api/v1/...``.
+    context_identifier: str = "Cust00000"
+    #: ``DatabaseSerialNumber`` (dbTag) given to new tasks.
+    database_serial_number: str = "0000000"
+    #: Base time zone of stored local times (SO code or IANA name).
+    base_timezone: str = "UTC"
+    log_level: str = "info"
+
+    # authentication
+    basic_auth: bool = True
+    ticket_lifetime: int = 6 * 3600
+    token_lifetime: int = 3600
+    #: Registered SO-AppTokens; when any is set the server runs in "online mode".
+    app_tokens: tuple[Secret, ...] = ()
+    jwt_issuer: str = ""
+    jwt_audience: str = ""
+    #: JWKS as a file path or URL; JWT validation is on when issuer, audience and JWKS are set.
+    jwt_jwks: str = ""
+    jwt_algorithms: tuple[str, ...] = ("RS256",)
+    jwt_leeway: int = 30
+    #: Claim that names the user.
+    jwt_username_claim: str = "sub"
+    cookie_secure: bool = True
+    #: Seconds a verified Basic credential is remembered (per process).
+    basic_cache_ttl: float = 60.0
+    #: Seconds a verified ticket/token/session is trusted before it is re-read from the database.
+    credential_cache_ttl: float = 1.0
+    argon2_time_cost: int = 2
+    argon2_memory_cost: int = 19456
+    argon2_parallelism: int = 1
+
+    # login throttling
+    throttle_window: int = 900
+    #: Failures allowed per (username, address) before exponential back-off starts.
+    throttle_free_failures: int = 5
+    throttle_max_block: int = 900
+    #: Failures per client address (any usernames) in a window before the address is blocked.
+    throttle_address_limit: int = 50
+    #: Failures per username (any addresses) in a window before the username is blocked.
+    throttle_username_limit: int = 100
+
+    # requests
+    body_limit: int = 1024 * 1024
+    sqlite_synchronous: str = "FULL"
+    pg_pool_size: int = 10
+
+    # runtime
+    worker: bool = True
+    concurrency: int = 4
+    lease: float = 30.0
+    heartbeat: float = 10.0
+
+    def __post_init__(self) -> None:
+        problems = list(_problems(self))
+        if problems:
+            raise SettingsError("; ".join(problems))
+
+    @property
+    def online_mode(self) -> bool:
+        """SOTicket and Bearer requests must carry a registered SO-AppToken."""
+        return bool(self.app_tokens)
+
+    @property
+    def jwt_enabled(self) -> bool:
+        """Bearer JWTs are validated against the configured issuer."""
+        return bool(self.jwt_issuer and self.jwt_audience and self.jwt_jwks)
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, **overrides: Any
+    ) -> Settings:
+        """Build settings from ``BATCHTASK_*`` variables; keyword overrides win (CLI flags)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        problems: list[str] = []
+        for spec in fields(cls):
+            name = PREFIX + spec.name.upper()
+            if spec.name in overrides and overrides[spec.name] is not None:
+                values[spec.name] = overrides[spec.name]
+                continue
+            if name not in env:
+                continue
+            raw = env[name]
+            try:
+                values[spec.name] = _PARSERS[spec.name](raw)
+            except ValueError as exc:
+                problems.append(f"{name}={raw!r}: {exc}")
+        unknown = sorted(
+            key
+            for key in env
+            if key.startswith(PREFIX)
+            and key[len(PREFIX) :].lower() not in {spec.name for spec in fields(cls)}
+        )
+        problems.extend(f"{key}: unknown setting" for key in unknown)
+        if problems:
+            raise SettingsError("; ".join(problems))
+        try:
+            return cls(**values)
+        except SettingsError as exc:
+            raise SettingsError(str(exc)) from None
+
+
+def _bool(raw: str) -> bool:
+    text = raw.strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("expected true or false")
+
+
+def _int(raw: str) -> int:
+    return int(raw.strip())
+
+
+def _float(raw: str) -> float:
+    value = float(raw.strip())
+    if value != value:  # NaN  # noqa: PLR0124
+        raise ValueError("not a number")
+    return value
+
+
+def _str(raw: str) -> str:
+    return raw.strip()
+
+
+def _tuple(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _secrets(raw: str) -> tuple[Secret, ...]:
+    return tuple(Secret(part) for part in _tuple(raw))
+
+
+def _parser_for(annotation: str) -> Callable[[str], Any]:
+    return {
+        "bool": _bool,
+        "int": _int,
+        "float": _float,
+        "str": _str,
+        "tuple[str, ...]": _tuple,
+        "tuple[Secret, ...]": _secrets,
+    }[annotation]
+
+
+_PARSERS: dict[str, Callable[[str], Any]] = {
+    spec.name: _parser_for(str(spec.type)) for spec in fields(Settings)
+}
+
+
+def _problems(settings: Settings) -> list[str]:
+    out: list[str] = []
+
+    def need(ok: bool, name: str, message: str) -> None:
+        if not ok:
+            out.append(f"{PREFIX}{name.upper()}: {message}")
+
+    url = settings.database_url
+    need(
+        url.startswith(("sqlite:///", "postgresql://", "postgres://")),
+        "database_url",
+        "use sqlite:///path/file.db or postgresql://user@host:port/db",
+    )
+    need(0 < settings.port < 65536, "port", "must be 1..65535")
+    need(
+        bool(settings.context_identifier) and settings.context_identifier.isalnum(),
+        "context_identifier",
+        "letters and digits only",
+    )
+    need(len(settings.database_serial_number) <= 39, "database_serial_number", "at most 39 chars")
+    need(settings.ticket_lifetime > 0, "ticket_lifetime", "must be positive")
+    need(settings.token_lifetime > 0, "token_lifetime", "must be positive")
+    need(settings.body_limit >= 1024, "body_limit", "must be at least 1024 bytes")
+    need(
+        settings.sqlite_synchronous.upper() in {"OFF", "NORMAL", "FULL", "EXTRA"},
+        "sqlite_synchronous",
+        "one of OFF, NORMAL, FULL, EXTRA",
+    )
+    need(settings.concurrency >= 1, "concurrency", "must be at least 1")
+    need(settings.lease > 0, "lease", "must be positive")
+    need(
+        0 < settings.heartbeat < settings.lease,
+        "heartbeat",
+        "must be positive and shorter than the lease",
+    )
+    need(settings.pg_pool_size >= 1, "pg_pool_size", "must be at least 1")
+    need(settings.throttle_window > 0, "throttle_window", "must be positive")
+    need(settings.throttle_free_failures >= 1, "throttle_free_failures", "must be at least 1")
+    need(settings.argon2_time_cost >= 1, "argon2_time_cost", "must be at least 1")
+    need(settings.argon2_memory_cost >= 8, "argon2_memory_cost", "must be at least 8 (KiB)")
+    need(settings.argon2_parallelism >= 1, "argon2_parallelism", "must be at least 1")
+    jwt_parts = [settings.jwt_issuer, settings.jwt_audience, settings.jwt_jwks]
+    need(
+        all(jwt_parts) or not any(jwt_parts),
+        "jwt_issuer",
+        "JWT validation needs BATCHTASK_JWT_ISSUER, _AUDIENCE and _JWKS together",
+    )
+    need(
+        all(alg.startswith(("RS", "PS", "ES", "Ed")) for alg in settings.jwt_algorithms),
+        "jwt_algorithms",
+        "only asymmetric algorithms (RS*, PS*, ES*, EdDSA) are accepted",
+    )
+    need(settings.log_level.lower() in {"debug", "info", "warning", "error"}, "log_level",
+         "one of debug, info, warning, error")
+    return out

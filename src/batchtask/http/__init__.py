@@ -1,0 +1,1 @@
+"""The HTTP edge: routing, authentication headers, negotiation, errors. The only framework user."""

@@ -1,0 +1,1 @@
+"""Language, culture and time zone: string resources, multi-language values, CLDR formatting."""

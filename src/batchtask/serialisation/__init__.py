@@ -1,0 +1,1 @@
+"""Wire shapes: the BatchTaskInfo carrier, JSON and XML bodies, date text."""

@@ -1,0 +1,1 @@
+"""The batch task runtime: definitions, claiming, execution, heartbeats, stop and recovery."""
