@@ -13,7 +13,7 @@ from typing import Protocol
 
 from batchtask.domain.credential import Credential, CredentialKind
 from batchtask.domain.state import BatchTaskState, CancellationBehaviour
-from batchtask.domain.task import BatchTask, NewTask, TaskUpdate
+from batchtask.domain.task import BatchTask, NewTask, TaskOutcome, TaskUpdate
 from batchtask.domain.user import Role, User
 
 
@@ -67,6 +67,12 @@ class TaskRepository(Protocol):
         self, task_id: int, update: TaskUpdate, *, now: datetime, actor: str
     ) -> BatchTask | None:
         """Apply a client update; ``None`` when the task does not exist."""
+        ...
+
+    async def record_outcome(
+        self, task_id: int, outcome: TaskOutcome, *, now: datetime, actor: str, reason: str = ""
+    ) -> bool:
+        """Write what an executor reports (unfenced); log a state change. ``False`` if missing."""
         ...
 
     async def delete(self, task_ids: Sequence[int], *, now: datetime, actor: str) -> int:

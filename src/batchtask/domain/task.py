@@ -104,3 +104,17 @@ class TaskUpdate:
     description: str | None = None
     response: str | None = None
     request: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskOutcome:
+    """What an executor reports about a run; ``None`` leaves a field as it is."""
+
+    state: BatchTaskState | None = None
+    start_count: int | None = None
+    last_started: datetime | None = None
+    progress_percent: int | None = None
+    progress_description: str | None = None
+    result: str | None = None
+    response: str | None = None
+    file_name: str | None = None

@@ -1,0 +1,105 @@
+"""The composition root: the only module that knows every piece and wires them together."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.applications import Starlette
+
+from batchtask.config import Settings
+from batchtask.domain.clock import Clock, SystemClock
+from batchtask.http.app import create_app as create_http_app
+from batchtask.i18n.timezone import resolve_zone
+from batchtask.services.auth import AuthPolicy, Authenticator, app_token_hashes
+from batchtask.services.container import Services
+from batchtask.services.jwt_verifier import PyJwtVerifier
+from batchtask.services.password import PasswordHasher
+from batchtask.services.tasks import TaskService
+from batchtask.services.throttle import LoginThrottle, ThrottlePolicy
+from batchtask.services.users import UserService
+from batchtask.storage.connect import open_store
+
+
+async def open_services(
+    settings: Settings, *, clock: Clock | None = None, auto_migrate: bool | None = None
+) -> Services:
+    """Connect to the database and build every service.
+
+    SQLite databases are migrated automatically (the embedded default must just work); PostgreSQL
+    ones must be upgraded with ``batchtask db upgrade`` first.
+    """
+    clock = clock or SystemClock()
+    base_zone = resolve_zone(settings.base_timezone)
+    migrate = settings.database_url.startswith("sqlite") if auto_migrate is None else auto_migrate
+    store = await open_store(
+        settings.database_url,
+        synchronous=settings.sqlite_synchronous,
+        pool_size=settings.pg_pool_size,
+        auto_migrate=migrate,
+        clock=clock,
+    )
+    hasher = PasswordHasher(
+        time_cost=settings.argon2_time_cost,
+        memory_cost=settings.argon2_memory_cost,
+        parallelism=settings.argon2_parallelism,
+    )
+    throttle = LoginThrottle(
+        store.throttle,
+        clock,
+        ThrottlePolicy(
+            window=settings.throttle_window,
+            free_failures=settings.throttle_free_failures,
+            max_block=settings.throttle_max_block,
+            address_limit=settings.throttle_address_limit,
+            username_limit=settings.throttle_username_limit,
+        ),
+    )
+    jwt = None
+    if settings.jwt_enabled:
+        jwt = PyJwtVerifier(
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            jwks=settings.jwt_jwks,
+            algorithms=settings.jwt_algorithms,
+            leeway=settings.jwt_leeway,
+            username_claim=settings.jwt_username_claim,
+        )
+    policy = AuthPolicy(
+        context_identifier=settings.context_identifier,
+        basic_enabled=settings.basic_auth,
+        ticket_lifetime=settings.ticket_lifetime,
+        token_lifetime=settings.token_lifetime,
+        credential_cache_ttl=settings.credential_cache_ttl,
+        basic_cache_ttl=settings.basic_cache_ttl,
+        app_token_hashes=app_token_hashes([token.value for token in settings.app_tokens]),
+    )
+    return Services(
+        settings=settings,
+        store=store,
+        clock=clock,
+        auth=Authenticator(store, clock, hasher, throttle, policy, jwt=jwt),
+        tasks=TaskService(store, clock, database_serial_number=settings.database_serial_number),
+        users=UserService(store, clock, hasher),
+        base_zone=base_zone,
+    )
+
+
+async def close_services(services: Services) -> None:
+    """Release the database."""
+    await services.store.close()
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
+    """The HTTP application for ``settings``."""
+
+    async def build() -> Services:
+        return await open_services(settings, clock=clock)
+
+    return create_http_app(build, close_services)
+
+
+def app_from_env() -> Starlette:
+    """Factory for the HTTP server process: settings from ``BATCHTASK_*`` variables."""
+    settings = Settings.from_env()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    return create_app(settings)

@@ -1,0 +1,77 @@
+"""``batchtask serve``: the HTTP API under granian (with demo data on request).
+
+Settings reach the server process through ``BATCHTASK_*`` variables (flags are written into the
+environment first), so the granian worker builds exactly the configuration that was validated here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+from typing import Any
+
+from batchtask.bootstrap import close_services, open_services
+from batchtask.cli.options import add_database
+from batchtask.config import PREFIX, Settings
+from batchtask.services.demo import DEMO_ADMIN, DEMO_USER, seed_demo
+
+
+def register(commands: Any) -> None:
+    """Add ``serve``."""
+    serve = commands.add_parser("serve", help="run the HTTP API (and, later, a worker)")
+    serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 8000)")
+    add_database(serve)
+    serve.add_argument("--demo", action="store_true", help="create demo users and tasks when empty")
+    serve.add_argument("--no-worker", action="store_true", help="do not run tasks in this process")
+
+
+async def prepare(settings: Settings, demo: bool) -> None:
+    """Migrate (SQLite), seed demo data when asked, and say how to create the first admin."""
+    services = await open_services(settings)
+    try:
+        if demo:
+            created = await seed_demo(
+                services.store, services.clock, services.users,
+                serial=settings.database_serial_number,
+            )  # fmt: skip
+            if created is not None:
+                print(f"demo admin:  {DEMO_ADMIN} / {created.admin_password}")
+                print(f"demo user:   {DEMO_USER} / {created.user_password}")
+                print("(these passwords are shown once)")
+        if not await services.users.all():
+            print("No users yet. Create the first admin with:")
+            print("  batchtask user add admin --role admin")
+    finally:
+        await close_services(services)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Prepare the database, then serve until interrupted."""
+    overrides = {"host": args.host, "port": args.port}
+    if args.no_worker:
+        overrides["worker"] = False
+    settings = Settings.from_env(database_url=settings.database_url, **overrides)
+    asyncio.run(prepare(settings, args.demo))
+    os.environ[PREFIX + "DATABASE_URL"] = settings.database_url
+    os.environ[PREFIX + "WORKER"] = "true" if settings.worker else "false"
+
+    from granian.constants import Interfaces  # noqa: PLC0415 - only the server needs granian
+    from granian.http import HTTP1Settings  # noqa: PLC0415
+    from granian.server import Server  # noqa: PLC0415
+
+    print(f"serving on http://{settings.host}:{settings.port}/api/v1/BatchTask", flush=True)
+    Server(
+        "batchtask.bootstrap:app_from_env",
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        factory=True,
+        workers=1,
+        websockets=False,
+        log_access=False,
+        # Slow clients may not hold a connection open by trickling headers (slowloris).
+        http1_settings=HTTP1Settings(header_read_timeout=10_000),
+    ).serve()
+    return 0

@@ -1,0 +1,54 @@
+"""Per-request rendering choices from headers and query: media type, language, zone, ``$select``."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from batchtask.domain.errors import InvalidInput
+from batchtask.http.headers import RequestHeaders
+from batchtask.http.negotiation import MediaType, negotiate
+from batchtask.i18n.culture import negotiate_culture
+from batchtask.i18n.language import negotiate_language
+from batchtask.i18n.timezone import parse_timezone_header
+from batchtask.i18n.translator import Translator, translator_for
+from batchtask.serialisation.carrier import RenderOptions, parse_select
+
+
+def media_type(headers: RequestHeaders, query: dict[str, str]) -> MediaType:
+    """The response media type (``$format`` over ``Accept``)."""
+    return negotiate(headers.accept, _query(query, "$format"))
+
+
+def translator(headers: RequestHeaders) -> Translator:
+    """The request's translator (``SO-Language`` over ``Accept-Language``; culture from SO-Culture)."""
+    language = negotiate_language(headers.so_language, headers.accept_language)
+    return translator_for(language, negotiate_culture(headers.so_culture, language))
+
+
+def render_options(
+    headers: RequestHeaders, query: dict[str, str], text: Translator, base_zone: ZoneInfo
+) -> RenderOptions:
+    """Zone, offset and ``$select`` for carriers; ``InvalidInput`` for a bad zone or field."""
+    zone, offset = base_zone, False
+    if headers.so_timezone is not None and headers.so_timezone.strip():
+        choice = parse_timezone_header(headers.so_timezone)
+        zone, offset = choice.zone, choice.include_offset
+    select = None
+    raw_select = _query(query, "$select")
+    if raw_select is not None:
+        try:
+            select = parse_select(raw_select)
+        except ValueError as exc:
+            raise InvalidInput(str(exc), field="$select") from None
+    return RenderOptions(text, zone, offset, select)
+
+
+def _query(query: dict[str, str], name: str) -> str | None:
+    """A query parameter by name, case-insensitively (``$Format`` works like ``$format``)."""
+    if name in query:
+        return query[name]
+    lowered = name.lower()
+    for key, value in query.items():
+        if key.lower() == lowered:
+            return value
+    return None

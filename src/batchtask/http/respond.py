@@ -1,0 +1,61 @@
+"""Building responses: one place that sets ``Content-Type``, ``Vary`` and the error shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from batchtask.domain.errors import DomainError
+from batchtask.services.container import Services
+from batchtask.http.errors import error_response_parts
+from batchtask.http.headers import RequestHeaders
+from batchtask.http.negotiation import VARY, MediaType
+from batchtask.http.request_options import media_type, translator
+from batchtask.serialisation.render import render
+
+_VARY = VARY
+
+
+def headers_of(request: Request) -> RequestHeaders:
+    """The request's headers, parsed once and kept on the request."""
+    parsed: RequestHeaders | None = request.scope.get("batchtask.headers")
+    if parsed is None:
+        parsed = RequestHeaders.from_scope(request.scope["headers"])
+        request.scope["batchtask.headers"] = parsed
+    return parsed
+
+
+def context_of(request: Request) -> Services:
+    """The process-wide services."""
+    ctx: Services = request.app.state.ctx
+    return ctx
+
+
+def client_address(request: Request) -> str:
+    """The peer address (used by the login throttle)."""
+    client = request.scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+def wire_response(
+    value: Any, media: MediaType, *, root: str, item: str | None = None, status: int = 200
+) -> Response:
+    """A negotiated JSON/XML response of a wire value."""
+    body = render(value, xml=media.is_xml, root=root, item=item)
+    return Response(
+        body, status_code=status, headers={"content-type": media.content_type.decode(), "vary": _VARY}
+    )
+
+
+def error_response(request: Request, error: DomainError) -> Response:
+    """The SuperOffice error object for ``error``, negotiated and translated for this request."""
+    headers = headers_of(request)
+    media = media_type(headers, dict(request.query_params))
+    ctx: Services | None = getattr(request.app.state, "ctx", None)
+    basic = ctx.settings.basic_auth if ctx is not None else True
+    status, raw, body = error_response_parts(error, translator(headers), media, basic_enabled=basic)
+    response = Response(body, status_code=status)
+    response.raw_headers = [h for h in response.raw_headers if h[0] != b"content-type"] + raw
+    return response

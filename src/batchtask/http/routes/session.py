@@ -1,0 +1,63 @@
+"""``POST /login`` and ``POST /logout``: tickets for clients, cookie sessions for browsers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from batchtask.domain.errors import InvalidInput
+from batchtask.http.authentication import SESSION_COOKIE, XSRF_COOKIE, authenticate
+from batchtask.http.body import parsed_body
+from batchtask.http.request_options import media_type
+from batchtask.http.respond import client_address, context_of, headers_of, wire_response
+from batchtask.serialisation.dates import render_utc
+
+
+def _field(values: dict[str, Any], name: str) -> str:
+    for key, value in values.items():
+        if key.lower() == name:
+            if not isinstance(value, str):
+                raise InvalidInput(f"{name} must be a string", field=name)
+            return value
+    raise InvalidInput(f"{name} is required", field=name)
+
+
+async def login(request: Request) -> Response:
+    """Check ``{username, password}`` (JSON, XML or form); issue a ticket, a session and XSRF token."""
+    ctx = context_of(request)
+    headers = headers_of(request)
+    kind, value = await parsed_body(request, ctx.settings.body_limit)
+    if kind == "xml":
+        value = value[1]
+    if not isinstance(value, dict):
+        raise InvalidInput("the body must be an object with username and password", field="body")
+    username, password = _field(value, "username"), _field(value, "password")
+    result = await ctx.auth.login(username, password, client_address(request), headers.so_apptoken)
+    body = {
+        "Ticket": result.ticket,
+        "AssociateId": result.principal.associate_id,
+        "ExpiresAt": render_utc(result.expires_at, offset=True),
+    }
+    response = wire_response(body, media_type(headers, dict(request.query_params)), root="LoginResult")
+    secure = ctx.settings.cookie_secure
+    lifetime = ctx.settings.ticket_lifetime
+    response.set_cookie(SESSION_COOKIE, result.session, max_age=lifetime, path="/",
+                        secure=secure, httponly=True, samesite="strict")  # fmt: skip
+    response.set_cookie(XSRF_COOKIE, result.xsrf, max_age=lifetime, path="/",
+                        secure=secure, httponly=False, samesite="strict")  # fmt: skip
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+async def logout(request: Request) -> Response:
+    """Revoke the caller's login (ticket and session together) and clear the cookies."""
+    ctx = context_of(request)
+    principal = await authenticate(headers_of(request), client_address(request), ctx.auth)
+    await ctx.auth.logout(principal)
+    response = Response(status_code=204)
+    secure = ctx.settings.cookie_secure
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=secure, httponly=True, samesite="strict")
+    response.delete_cookie(XSRF_COOKIE, path="/", secure=secure, samesite="strict")
+    return response

@@ -1,0 +1,121 @@
+"""The ``BatchTaskInfo`` carrier: a stored task rendered for one caller (SPEC §2, §6).
+
+Fields go out in SPEC §2 order. Strings are never ``null`` (``""`` when empty) except where
+``$select`` nulls them; enums are member names; ``LastStarted`` is a base-zone value converted to
+the requested zone, ``Created`` is UTC and never converted; translatable strings pass through the
+request's translator. ``TableRight`` and ``FieldProperties`` depend only on the caller's rights and
+language, so their rendered form is cached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from batchtask.domain.flags import FIELD_RIGHT, TABLE_RIGHT
+from batchtask.domain.rights import FIELD_TYPES, TaskRights
+from batchtask.domain.task import BatchTask
+from batchtask.i18n.translator import Translator
+from batchtask.serialisation.dates import render_local, render_utc
+from batchtask.serialisation.wire import KeyValues
+
+#: The 24 carrier fields in wire order.
+FIELDS: tuple[str, ...] = (*(name for name, _ in FIELD_TYPES), "TableRight", "FieldProperties")
+_FIELD_BY_KEY = {name.casefold(): name for name in FIELDS}
+
+
+@dataclass(frozen=True, slots=True)
+class RenderOptions:
+    """How one request wants carriers rendered."""
+
+    translator: Translator
+    #: Zone for base-zone dates: the SO-TimeZone zone, else the server's base zone.
+    zone: ZoneInfo
+    #: ``SO-TimeZone: …, includeTZOffset``.
+    offset: bool = False
+    #: ``$select``: canonical field names to keep; ``None`` keeps everything.
+    select: frozenset[str] | None = None
+
+
+def parse_select(text: str) -> frozenset[str]:
+    """Canonical field names of a ``$select`` list (case-insensitive); ``ValueError`` naming unknowns.
+
+    ``Id`` is always kept. Nested paths (``TableRight/Mask``) select their top-level field.
+    """
+    names = {"Id"}
+    unknown = []
+    for raw in text.split(","):
+        part = raw.strip().split("/", 1)[0].split(".", 1)[0].strip()
+        if not part:
+            continue
+        name = _FIELD_BY_KEY.get(part.casefold())
+        if name is None:
+            unknown.append(raw.strip())
+        else:
+            names.add(name)
+    if unknown:
+        raise ValueError(f"unknown field(s) in $select: {', '.join(unknown)}")
+    return frozenset(names)
+
+
+def rights_wire(rights: TaskRights, translate: Callable[[str], str]) -> tuple[dict[str, Any], KeyValues]:
+    """``TableRight`` and ``FieldProperties`` in wire form."""
+    table = {"Mask": TABLE_RIGHT.format(rights.table.mask), "Reason": translate(rights.table.reason)}
+    fields = KeyValues()
+    for name, prop in rights.fields:
+        fields[name] = {
+            "FieldRight": {
+                "Mask": FIELD_RIGHT.format(prop.right.mask),
+                "Reason": translate(prop.right.reason),
+            },
+            "FieldType": prop.field_type,
+            "FieldLength": prop.field_length,
+        }
+    return table, fields
+
+
+@lru_cache(maxsize=64)
+def cached_rights_wire(rights: TaskRights, translator: Translator) -> tuple[dict[str, Any], KeyValues]:
+    """``rights_wire`` for one (rights, language): the same for every task and request."""
+    return rights_wire(rights, translator.text)
+
+
+def batch_task_info(task: BatchTask, rights: TaskRights, options: RenderOptions) -> dict[str, Any]:
+    """The carrier of ``task`` as the caller may see it."""
+    text = options.translator.text
+    table, fields = cached_rights_wire(rights, options.translator)
+    info: dict[str, Any] = {
+        "Id": task.id,
+        "Name": text(task.name),
+        "AssociateId": task.associate_id,
+        "DetailsTable": task.details_table,
+        "DetailsRecord": task.details_record,
+        "IsSystemTask": task.is_system,
+        "IsInternalTask": task.is_internal,
+        "ParameterObject": KeyValues(task.parameters),
+        "LastStarted": render_local(task.last_started, options.zone, offset=options.offset),
+        "Created": render_utc(task.created, offset=options.offset),
+        "StartCount": task.start_count,
+        "DatabaseSerialNumber": task.database_serial_number,
+        "Context": task.context,
+        "Result": text(task.result),
+        "State": task.state.name,
+        "Description": text(task.description),
+        "Response": text(task.response),
+        "Request": task.request,
+        "ProgressDescription": text(task.progress_description),
+        "ProgressPercent": task.progress_percent,
+        "FileName": task.file_name,
+        "CancellationBehaviour": task.cancellation_behaviour.name,
+        "TableRight": table,
+        "FieldProperties": fields,
+    }
+    if options.select is not None:
+        keep = options.select
+        for name in FIELDS:
+            if name not in keep:
+                info[name] = None
+    return info

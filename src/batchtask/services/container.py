@@ -1,0 +1,26 @@
+"""``Services``: every use case of one process, built once by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from batchtask.config import Settings
+from batchtask.domain.clock import Clock
+from batchtask.domain.ports import Store
+from batchtask.services.auth import Authenticator
+from batchtask.services.tasks import TaskService
+from batchtask.services.users import UserService
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Services and settings shared by every request, CLI command or worker of one process."""
+
+    settings: Settings
+    store: Store
+    clock: Clock
+    auth: Authenticator
+    tasks: TaskService
+    users: UserService
+    base_zone: ZoneInfo

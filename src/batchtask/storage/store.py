@@ -1,0 +1,48 @@
+"""``SqlStore``: the ``Store`` port for one database, whichever engine holds it."""
+
+from __future__ import annotations
+
+from batchtask.storage.credential_repository import SqlCredentialRepository
+from batchtask.storage.database import Database
+from batchtask.storage.task_repository import SqlTaskRepository
+from batchtask.storage.throttle_repository import SqlThrottleRepository
+from batchtask.storage.user_repository import SqlUserRepository
+
+
+class SqlStore:
+    """Every repository over one ``Database``."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._tasks = SqlTaskRepository(db)
+        self._users = SqlUserRepository(db)
+        self._credentials = SqlCredentialRepository(db)
+        self._throttle = SqlThrottleRepository(db)
+
+    @property
+    def tasks(self) -> SqlTaskRepository:
+        """Batch tasks."""
+        return self._tasks
+
+    @property
+    def users(self) -> SqlUserRepository:
+        """Users."""
+        return self._users
+
+    @property
+    def credentials(self) -> SqlCredentialRepository:
+        """Tickets, tokens and sessions."""
+        return self._credentials
+
+    @property
+    def throttle(self) -> SqlThrottleRepository:
+        """Failed-login counters."""
+        return self._throttle
+
+    async def ping(self) -> None:
+        """Raise ``StorageUnavailable`` when the database cannot answer."""
+        await self.db.ping()
+
+    async def close(self) -> None:
+        """Release connections."""
+        await self.db.close()
