@@ -67,7 +67,11 @@ def read_catalogue(language: str) -> dict[str, str]:
         catalogue = read_po(file)
     assert catalogue.locale is not None
     assert str(catalogue.locale) == language
-    return {m.id: m.string for m in catalogue if m.id and not m.fuzzy}
+    return {
+        m.id: m.string
+        for m in catalogue
+        if isinstance(m.id, str) and m.id and isinstance(m.string, str) and not m.fuzzy
+    }
 
 
 def placeholders(text: str) -> set[str]:
@@ -198,9 +202,7 @@ class TestUnknownReferences:
             f"{source}: SR_NOT_SHIPPED is not in the English catalogue",
         ]
 
-    def test_ignores_documentation_prefixes_and_multi_language_values(
-        self, tmp_path: Path
-    ) -> None:
+    def test_ignores_documentation_prefixes_and_multi_language_values(self, tmp_path: Path) -> None:
         """Docstrings, comments, name prefixes and multi-language data are not references."""
         source = tmp_path / "module.py"
         source.write_text(

@@ -37,7 +37,7 @@ class TestSections:
             'US:"Supplier"; and more',
             'Note: US:"x";',
             'US:"unterminated',
-            'US:Supplier;',
+            "US:Supplier;",
             '[SR_YES] US:"x"',
         ],
     )

@@ -128,10 +128,11 @@ class TestText:
 
     @settings(database=None, deadline=None, max_examples=300)
     @given(
-        value=st.text(
-            alphabet=st.sampled_from(['[', ']', "SR_", "YES", '"', ":", ";", "US", "NO", "x"])
-            | st.characters()
-        )
+        value=st.lists(
+            st.sampled_from(["[", "]", "SR_", "YES", '"', ":", ";", "US", "NO", "{", "x"])
+            | st.text(max_size=3),
+            max_size=12,
+        ).map("".join)
     )
     def test_never_raises(self, value: str) -> None:
         """Any text translates to some text."""
@@ -161,9 +162,8 @@ class TestMessage:
     ) -> None:
         """The resource text is filled with numbers written the culture's way."""
         translator = Translator(language, culture)
-        assert translator.message("SR_BATCH_EXPORT_DONE", "Exported {count} tasks", count=12345) == (
-            expected
-        )
+        message = translator.message("SR_BATCH_EXPORT_DONE", "Exported {count} tasks", count=12345)
+        assert message == expected
 
     def test_formats_fractions_in_the_culture(self) -> None:
         """Decimal separators follow the culture."""
@@ -183,17 +183,19 @@ class TestMessage:
 
     def test_string_parameters_are_translated(self) -> None:
         """A parameter holding a reference is translated too."""
-        assert Translator("da").message(
+        message = Translator("da").message(
             "SR_BATCH_FAILED", "The task failed: {reason}", reason="[SR_BATCH_TIMED_OUT]"
-        ) == ("Opgaven mislykkedes: Opgaven varede længere end tidsgrænsen.")
-
-    @pytest.mark.parametrize("translator", [NO_TRANSLATION, Translator("nl")])
-    def test_missing_placeholders_stay(self, translator: Translator) -> None:
-        """A placeholder without a parameter is left as ``{name}``."""
-        assert translator.message("SR_BATCH_PROGRESS_STEP", "Step {step} of {steps}", step=2) in (
-            "Step 2 of {steps}",
-            "Stap 2 van {steps}",
         )
+        assert message == "Opgaven mislykkedes: Opgaven varede længere end tidsgrænsen."
+
+    @pytest.mark.parametrize(
+        ("translator", "expected"),
+        [(NO_TRANSLATION, "Step 2 of {steps}"), (Translator("nl"), "Stap 2 van {steps}")],
+    )
+    def test_missing_placeholders_stay(self, translator: Translator, expected: str) -> None:
+        """A placeholder without a parameter is left as ``{name}``."""
+        message = translator.message("SR_BATCH_PROGRESS_STEP", "Step {step} of {steps}", step=2)
+        assert message == expected
 
     @pytest.mark.parametrize("template", ["{", "}", "{0:d}", "{a.b}", "{x[1]}", "{!r}"])
     def test_broken_templates_do_not_raise(self, template: str) -> None:
