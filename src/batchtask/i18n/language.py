@@ -41,9 +41,11 @@ _ALIASES = {"no": "nb", "nn": "nb", "nob": "nb", "nno": "nb", "nor": "nb"}
 _KEYED_LANGUAGES = frozenset(_SUPEROFFICE_KEYS)
 _SHIPPED = frozenset(SHIPPED_LANGUAGES)
 
-#: Longer headers are not cached (a cache entry would keep the whole string alive) and only
-#: this many entries are looked at: no real client sends more.
+#: Longer headers are not cached (a cache entry would keep the whole string alive). Only the
+#: first _MAX_HEADER characters and _MAX_ENTRIES entries are looked at: no real client sends more,
+#: and a hostile one cannot make parsing slow.
 _MAX_CACHED_LENGTH = 512
+_MAX_HEADER = 4096
 _MAX_ENTRIES = 64
 
 _Q_VALUE = re.compile(r"q\s*=\s*([01](?:\.[0-9]{0,6})?)", re.ASCII | re.IGNORECASE)
@@ -107,9 +109,9 @@ def _weighted_languages(header: str) -> list[tuple[str, float]]:
     starts a new entry.
     """
     entries: list[tuple[str, float]] = []
-    for item in header.split(",", _MAX_ENTRIES)[:_MAX_ENTRIES]:
+    for item in header[:_MAX_HEADER].split(",", _MAX_ENTRIES)[:_MAX_ENTRIES]:
         pending: list[str] = []
-        for part in item.split(";"):
+        for part in item.split(";", _MAX_ENTRIES)[:_MAX_ENTRIES]:
             token = part.strip()
             if not _Q_PARAMETER.match(token):
                 pending.append(token)
