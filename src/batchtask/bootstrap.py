@@ -10,7 +10,7 @@ from batchtask.config import Settings
 from batchtask.domain.clock import Clock, SystemClock
 from batchtask.http.app import create_app as create_http_app
 from batchtask.i18n.timezone import resolve_zone
-from batchtask.services.auth import AuthPolicy, Authenticator, app_token_hashes
+from batchtask.services.auth import Authenticator, AuthPolicy, app_token_hashes
 from batchtask.services.container import Services
 from batchtask.services.jwt_verifier import PyJwtVerifier
 from batchtask.services.password import PasswordHasher
@@ -101,5 +101,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
 def app_from_env() -> Starlette:
     """Factory for the HTTP server process: settings from ``BATCHTASK_*`` variables."""
     settings = Settings.from_env()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
     return create_app(settings)

@@ -116,9 +116,7 @@ class Settings:
         return bool(self.jwt_issuer and self.jwt_audience and self.jwt_jwks)
 
     @classmethod
-    def from_env(
-        cls, environ: Mapping[str, str] | None = None, **overrides: Any
-    ) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Build settings from ``BATCHTASK_*`` variables; keyword overrides win (CLI flags)."""
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
@@ -250,6 +248,9 @@ def _problems(settings: Settings) -> list[str]:
         "jwt_algorithms",
         "only asymmetric algorithms (RS*, PS*, ES*, EdDSA) are accepted",
     )
-    need(settings.log_level.lower() in {"debug", "info", "warning", "error"}, "log_level",
-         "one of debug, info, warning, error")
+    need(
+        settings.log_level.lower() in {"debug", "info", "warning", "error"},
+        "log_level",
+        "one of debug, info, warning, error",
+    )
     return out

@@ -44,7 +44,9 @@ async def test_create_then_get_round_trips_every_field(store: SqlStore, clock: F
     assert task.cancellation_behaviour is CancellationBehaviour.CanCancel
 
 
-async def test_task_without_parameters_keeps_given_details(store: SqlStore, clock: FakeClock) -> None:
+async def test_task_without_parameters_keeps_given_details(
+    store: SqlStore, clock: FakeClock
+) -> None:
     """Without a ParameterObject, DetailsTable/DetailsRecord are stored as given."""
     task_id = await store.tasks.create(
         NewTask(name="x", associate_id=1, details_table=113, details_record=822),
@@ -63,26 +65,39 @@ async def test_get_missing_is_none(store: SqlStore) -> None:
 
 async def test_definitions_are_created_lazily_once(store: SqlStore, clock: FakeClock) -> None:
     """Two tasks of one name (any case) share one definition."""
-    first = await store.tasks.create(NewTask(name="Export", associate_id=1), now=clock.now(), actor="t")
-    second = await store.tasks.create(NewTask(name="export", associate_id=1), now=clock.now(), actor="t")
+    first = await store.tasks.create(
+        NewTask(name="Export", associate_id=1), now=clock.now(), actor="t"
+    )
+    second = await store.tasks.create(
+        NewTask(name="export", associate_id=1), now=clock.now(), actor="t"
+    )
     a, b = await store.tasks.get(first), await store.tasks.get(second)
-    assert a is not None and b is not None
+    assert a is not None
+    assert b is not None
     assert a.definition_id == b.definition_id
     assert b.name == "Export"
 
 
-async def test_update_changes_only_given_fields_and_logs_state(store: SqlStore, clock: FakeClock) -> None:
+async def test_update_changes_only_given_fields_and_logs_state(
+    store: SqlStore, clock: FakeClock
+) -> None:
     """PUT semantics: None leaves a field alone; a state change is logged."""
     task_id = await store.tasks.create(
         NewTask(name="x", associate_id=1, description="d", request="r"), now=clock.now(), actor="t"
     )
     clock.advance(5)
     task = await store.tasks.update(
-        task_id, TaskUpdate(state=BatchTaskState.Failed, response="boom"), now=clock.now(), actor="associate:1"
+        task_id,
+        TaskUpdate(state=BatchTaskState.Failed, response="boom"),
+        now=clock.now(),
+        actor="associate:1",
     )
     assert task is not None
     assert (task.state, task.description, task.response, task.request) == (
-        BatchTaskState.Failed, "d", "boom", "r",
+        BatchTaskState.Failed,
+        "d",
+        "boom",
+        "r",
     )
     events = await store.tasks.events(task_id)
     assert [(e.from_state, e.to_state) for e in events] == [
@@ -93,7 +108,10 @@ async def test_update_changes_only_given_fields_and_logs_state(store: SqlStore, 
 
 async def test_update_missing_is_none(store: SqlStore, clock: FakeClock) -> None:
     """Updating an unknown id changes nothing."""
-    assert await store.tasks.update(99, TaskUpdate(description="x"), now=clock.now(), actor="t") is None
+    assert (
+        await store.tasks.update(99, TaskUpdate(description="x"), now=clock.now(), actor="t")
+        is None
+    )
 
 
 async def test_delete_removes_task_and_blob(store: SqlStore, clock: FakeClock) -> None:

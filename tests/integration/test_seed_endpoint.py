@@ -19,8 +19,9 @@ def basic(name: str, password: str = PASSWORD) -> dict[str, str]:
 def make_task(server: LiveServer, owner: str, **fields: object) -> int:
     """Create a task owned by ``owner`` through the repository."""
     user = server.users[owner]
-    new = NewTask(name=str(fields.pop("name", "batchtask.sleep")), associate_id=user.associate_id,
-                  **fields)  # type: ignore[arg-type]
+    new = NewTask(
+        name=str(fields.pop("name", "batchtask.sleep")), associate_id=user.associate_id, **fields
+    )  # type: ignore[arg-type]
     return server.call(lambda s: s.store.tasks.create(new, now=server.clock.now(), actor="test"))
 
 
@@ -34,11 +35,30 @@ def test_get_returns_the_carrier_in_spec_order(server: LiveServer) -> None:
     assert "SO-TimeZone" in response.headers["vary"]
     body = response.json()
     assert list(body) == [
-        "Id", "Name", "AssociateId", "DetailsTable", "DetailsRecord", "IsSystemTask",
-        "IsInternalTask", "ParameterObject", "LastStarted", "Created", "StartCount",
-        "DatabaseSerialNumber", "Context", "Result", "State", "Description", "Response",
-        "Request", "ProgressDescription", "ProgressPercent", "FileName", "CancellationBehaviour",
-        "TableRight", "FieldProperties",
+        "Id",
+        "Name",
+        "AssociateId",
+        "DetailsTable",
+        "DetailsRecord",
+        "IsSystemTask",
+        "IsInternalTask",
+        "ParameterObject",
+        "LastStarted",
+        "Created",
+        "StartCount",
+        "DatabaseSerialNumber",
+        "Context",
+        "Result",
+        "State",
+        "Description",
+        "Response",
+        "Request",
+        "ProgressDescription",
+        "ProgressPercent",
+        "FileName",
+        "CancellationBehaviour",
+        "TableRight",
+        "FieldProperties",
     ]
     assert body["Id"] == task_id
     assert body["State"] == "New"
@@ -66,10 +86,23 @@ def test_missing_task_is_404_with_error_body(server: LiveServer) -> None:
 @pytest.mark.parametrize(
     ("segment", "status"),
     [
-        ("2147483648", 400), ("-2147483649", 400), ("99999999999999999999", 400),
-        ("9" * 10000, 400), ("1e3", 404), ("0x10", 404), ("１２", 404), ("١٢٣", 404),
-        ("%00", 404), ("5.0", 404), ("1_000", 404), ("5%20", 404), ("0", 404),
-        ("-1", 404), ("+5", 404), ("010", 404), ("2147483647", 404),
+        ("2147483648", 400),
+        ("-2147483649", 400),
+        ("99999999999999999999", 400),
+        ("9" * 10000, 400),
+        ("1e3", 404),
+        ("0x10", 404),
+        ("１２", 404),
+        ("١٢٣", 404),
+        ("%00", 404),
+        ("5.0", 404),
+        ("1_000", 404),
+        ("5%20", 404),
+        ("0", 404),
+        ("-1", 404),
+        ("+5", 404),
+        ("010", 404),
+        ("2147483647", 404),
     ],
 )
 def test_odd_ids_are_4xx(server: LiveServer, segment: str, status: int) -> None:

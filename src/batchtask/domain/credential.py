@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 
 
-class CredentialKind(str, Enum):
+class CredentialKind(StrEnum):
     """What a stored secret is."""
 
     ticket = "ticket"
-    token = "token"
+    token = "token"  # noqa: S105 - a kind name, not a secret
     session = "session"
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from batchtask.domain.task import BatchTask, FIELD_LENGTHS
+from batchtask.domain.task import FIELD_LENGTHS, BatchTask
 from batchtask.domain.user import Principal
 
 FULL = 15

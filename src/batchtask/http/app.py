@@ -18,11 +18,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from batchtask.domain.errors import DomainError
-from batchtask.services.container import Services
 from batchtask.http.errors import MethodNotAllowed, RouteNotFound
 from batchtask.http.metrics import HttpMetrics, MetricsMiddleware
 from batchtask.http.respond import error_response
 from batchtask.http.routes import batch_task, operations, session
+from batchtask.services.container import Services
 
 log = logging.getLogger("batchtask.http")
 
@@ -55,7 +55,9 @@ def routes() -> list[Route]:
     """Every route of the service."""
     api: list[Route] = []
     for prefix in ("", "/{context}"):
-        api.append(Route(prefix + "/api/v1/BatchTask/{id}", batch_task.get_batch_task, methods=["GET"]))
+        api.append(
+            Route(prefix + "/api/v1/BatchTask/{id}", batch_task.get_batch_task, methods=["GET"])
+        )
     return [
         *api,
         Route("/login", session.login, methods=["POST"]),

@@ -8,12 +8,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from batchtask.domain.errors import DomainError
-from batchtask.services.container import Services
 from batchtask.http.errors import error_response_parts
 from batchtask.http.headers import RequestHeaders
 from batchtask.http.negotiation import VARY, MediaType
 from batchtask.http.request_options import media_type, translator
 from batchtask.serialisation.render import render
+from batchtask.services.container import Services
 
 _VARY = VARY
 
@@ -45,7 +45,9 @@ def wire_response(
     """A negotiated JSON/XML response of a wire value."""
     body = render(value, xml=media.is_xml, root=root, item=item)
     return Response(
-        body, status_code=status, headers={"content-type": media.content_type.decode(), "vary": _VARY}
+        body,
+        status_code=status,
+        headers={"content-type": media.content_type.decode(), "vary": _VARY},
     )
 
 

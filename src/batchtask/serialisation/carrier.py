@@ -61,9 +61,14 @@ def parse_select(text: str) -> frozenset[str]:
     return frozenset(names)
 
 
-def rights_wire(rights: TaskRights, translate: Callable[[str], str]) -> tuple[dict[str, Any], KeyValues]:
+def rights_wire(
+    rights: TaskRights, translate: Callable[[str], str]
+) -> tuple[dict[str, Any], KeyValues]:
     """``TableRight`` and ``FieldProperties`` in wire form."""
-    table = {"Mask": TABLE_RIGHT.format(rights.table.mask), "Reason": translate(rights.table.reason)}
+    table = {
+        "Mask": TABLE_RIGHT.format(rights.table.mask),
+        "Reason": translate(rights.table.reason),
+    }
     fields = KeyValues()
     for name, prop in rights.fields:
         fields[name] = {
@@ -78,7 +83,9 @@ def rights_wire(rights: TaskRights, translate: Callable[[str], str]) -> tuple[di
 
 
 @lru_cache(maxsize=64)
-def cached_rights_wire(rights: TaskRights, translator: Translator) -> tuple[dict[str, Any], KeyValues]:
+def cached_rights_wire(
+    rights: TaskRights, translator: Translator
+) -> tuple[dict[str, Any], KeyValues]:
     """``rights_wire`` for one (rights, language): the same for every task and request."""
     return rights_wire(rights, translator.text)
 

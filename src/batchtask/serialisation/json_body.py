@@ -93,7 +93,9 @@ def parse_json(body: bytes, *, max_depth: int = 32) -> Any:
     except BodyError:
         raise
     except json.JSONDecodeError as exc:
-        raise BodyError(f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        raise BodyError(
+            f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
     except (ValueError, RecursionError) as exc:
         raise BodyError(f"malformed JSON: {exc}") from None
     if _LONE_SURROGATE.search(json.dumps(value, ensure_ascii=False)):

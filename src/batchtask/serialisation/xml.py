@@ -13,16 +13,18 @@ Nested lists, which no carrier has today, follow the DataContract habit: ``Array
 otherwise the first non-null entry picks ``int``, ``string`` or ``boolean``, else ``anyType``.
 
 Text rule. ``&``, ``<`` and ``>`` are always escaped. CR is written ``&#13;`` because every XML
-parser turns a literal CR (or CRLF) into LF; the reference keeps it. Characters XML 1.0 cannot
-carry at all -- C0 controls other than TAB, LF and CR, U+FFFE, U+FFFF, and surrogate code points
-(a Python ``str`` may hold them, UTF-8 cannot) -- are replaced by U+FFFD REPLACEMENT CHARACTER:
-no XML 1.0 document can contain them, not even as character references, and an unparseable
-response is worse than a visibly replaced character. Element names must be ASCII XML names (every
-carrier property is); anything else is a programming error and raises ``ValueError``.
+parser turns a literal CR (or CRLF) into LF, while a character reference survives. Characters
+XML 1.0 cannot carry at all -- C0 controls other than TAB, LF and CR, U+FFFE, U+FFFF, and
+surrogate code points (a Python ``str`` may hold them, UTF-8 cannot) -- are replaced by U+FFFD
+REPLACEMENT CHARACTER: no XML 1.0 document can contain them, not even as character references,
+and an unparseable response is worse than a visibly replaced character. Element names must be
+ASCII XML names (every carrier property is); anything else is a programming error and raises
+``ValueError``.
 
 The writer is a string builder, not ElementTree: it runs for every XML response, and appending
-pre-escaped pieces to a list is several times faster than building and serialising a tree. Text
-is checked with one precompiled regex and translated only when something needs escaping.
+pre-escaped pieces to a list is five to seven times faster than building and serialising a
+tree. Text is escaped with ``str.replace`` only for characters it contains; the forbidden-character
+regex runs only for text that is not printable ASCII.
 
 The reader goes through defusedxml with DTDs, entities and external references forbidden, then
 converts the tree: ``xsi:nil`` → ``None``; children that are all ``KeyValuePair`` (or a SOAP
@@ -30,8 +32,9 @@ spelling ending in ``KeyValuePair``) → ``KeyValues``; children sharing one tag
 are two or more, the tag is a typical item name, or the parent is ``ArrayOf…``; other children →
 a ``dict`` (a repeated name is an error); a leaf → its text. Leaves are always strings -- XML does
 not say whether ``1`` is a number -- so the caller's schema converts them, exactly as for form
-bodies. Element names lose any namespace (clients may send the DataContract one). Every failure,
-for any input bytes, is an ``XmlBodyError``.
+bodies; for the same reason an empty container reads back as ``""``. Element names lose any
+namespace (clients may send the DataContract one). Every failure, for any input bytes, is an
+``XmlBodyError``.
 """
 
 from __future__ import annotations
@@ -59,18 +62,8 @@ _ITEM_TAGS = frozenset({"int", "long", "short", "string", "boolean", "anyType", 
 # ---------------------------------------------------------------------------------------------
 # Writing
 
-_NEEDS_ESCAPE = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _REPLACEMENT = "\ufffd"
-_ESCAPES: dict[int, str] = {
-    **{code: _REPLACEMENT for code in range(0x20) if code not in (0x09, 0x0A, 0x0D)},
-    **dict.fromkeys(range(0xD800, 0xE000), _REPLACEMENT),
-    0xFFFE: _REPLACEMENT,
-    0xFFFF: _REPLACEMENT,
-    ord("&"): "&amp;",
-    ord("<"): "&lt;",
-    ord(">"): "&gt;",
-    ord("\r"): "&#13;",
-}
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*", re.ASCII)
 _KNOWN_NAMES: set[str] = set()
@@ -78,13 +71,20 @@ _KNOWN_NAMES_LIMIT = 4096
 
 
 def _escape(text: str) -> str:
-    # Printable ASCII without markup is by far the most common text; three substring scans
-    # answer that faster than the regex, which then handles the rest.
-    if text.isascii() and text.isprintable() and "&" not in text and "<" not in text:
-        return text.replace(">", "&gt;") if ">" in text else text
-    if _NEEDS_ESCAPE.search(text) is None:
-        return text
-    return text.translate(_ESCAPES)
+    # Substring scans and str.replace run in C and skip the common case (plain text) in a few
+    # tens of nanoseconds; "&" goes first so the later replacements are not escaped again.
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if not (text.isascii() and text.isprintable()):
+        if "\r" in text:
+            text = text.replace("\r", "&#13;")
+        if _FORBIDDEN.search(text) is not None:
+            text = _FORBIDDEN.sub(_REPLACEMENT, text)
+    return text
 
 
 def _checked_name(name: str) -> str:

@@ -16,8 +16,8 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from batchtask.domain.clock import Clock
 from batchtask.domain.credential import Credential, CredentialKind
@@ -28,7 +28,7 @@ from batchtask.services.password import PasswordHasher
 from batchtask.services.throttle import LoginThrottle
 
 TICKET_PREFIX = "7T:"
-TOKEN_PREFIX = "8A:"
+TOKEN_PREFIX = "8A:"  # noqa: S105 - a prefix, not a secret
 #: A sliding credential's stored expiry is refreshed when it lags the ideal by more than this.
 RENEW_SLACK = timedelta(seconds=60)
 #: Longest credential text looked at; longer input fails without touching the database.
@@ -218,8 +218,10 @@ class Authenticator:
         digest = _bytes_hash(app_token)
         if not any(hmac.compare_digest(digest, known) for known in self.policy.app_token_hashes):
             raise AuthenticationFailed("The SO-AppToken is not registered")
-        if credential is not None and credential.app_hash is not None and not hmac.compare_digest(
-            digest, bytes.fromhex(credential.app_hash)
+        if (
+            credential is not None
+            and credential.app_hash is not None
+            and not hmac.compare_digest(digest, bytes.fromhex(credential.app_hash))
         ):
             raise AuthenticationFailed("The credential was issued to another application")
 

@@ -20,7 +20,12 @@ class PasswordHasher:
     """Argon2id with explicit parameters (OWASP minimum by default)."""
 
     def __init__(
-        self, *, time_cost: int = 2, memory_cost: int = 19456, parallelism: int = 1, parallel: int = 2
+        self,
+        *,
+        time_cost: int = 2,
+        memory_cost: int = 19456,
+        parallelism: int = 1,
+        parallel: int = 2,
     ) -> None:
         self._argon2 = Argon2Hasher(
             time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism

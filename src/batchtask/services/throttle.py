@@ -44,7 +44,9 @@ def _keys(username: str, address: str) -> tuple[str, str, str]:
 class LoginThrottle:
     """Checks and records failed password logins (Basic and ``/login``)."""
 
-    def __init__(self, repository: ThrottleRepository, clock: Clock, policy: ThrottlePolicy) -> None:
+    def __init__(
+        self, repository: ThrottleRepository, clock: Clock, policy: ThrottlePolicy
+    ) -> None:
         self._repository = repository
         self._clock = clock
         self._policy = policy

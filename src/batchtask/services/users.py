@@ -18,7 +18,9 @@ def check_username(username: str) -> str:
     if not name or len(name) > MAX_USERNAME_LENGTH:
         raise InvalidInput(f"user names are 1..{MAX_USERNAME_LENGTH} characters", field="username")
     if ":" in name or any(char.isspace() or not char.isprintable() for char in name):
-        raise InvalidInput("user names may not contain ':', spaces or control characters", field="username")
+        raise InvalidInput(
+            "user names may not contain ':', spaces or control characters", field="username"
+        )
     return name
 
 
@@ -26,7 +28,8 @@ def check_password(password: str) -> str:
     """Passwords of 8..1024 characters, used exactly as given."""
     if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
         raise InvalidInput(
-            f"passwords are {MIN_PASSWORD_LENGTH}..{MAX_PASSWORD_LENGTH} characters", field="password"
+            f"passwords are {MIN_PASSWORD_LENGTH}..{MAX_PASSWORD_LENGTH} characters",
+            field="password",
         )
     return password
 
@@ -62,7 +65,9 @@ class UserService:
         """Replace a password and revoke every ticket, token and session of the user."""
         user = await self.get(username)
         password_hash = self._hasher.hash(check_password(password))
-        await self._store.users.set_password(user.associate_id, password_hash, now=self._clock.now())
+        await self._store.users.set_password(
+            user.associate_id, password_hash, now=self._clock.now()
+        )
         await self._store.credentials.revoke_user(user.associate_id)
         return user
 

@@ -18,7 +18,8 @@ _USER = ", ".join(f"a.{column.strip()}" for column in USER_COLUMNS.split(","))
 
 def _credential(db: Database, row: Row) -> Credential:
     created, expires = db.instant(row[4]), db.instant(row[5])
-    assert created is not None and expires is not None  # noqa: S101 - NOT NULL columns
+    assert created is not None  # noqa: S101 - NOT NULL column
+    assert expires is not None  # noqa: S101 - NOT NULL column
     return Credential(
         id=row[0],
         kind=CredentialKind(row[1]),
@@ -54,19 +55,19 @@ class SqlCredentialRepository:
         """Store a new credential."""
         async with self._db.transaction() as db:
             row = await db.fetchrow(
-            "INSERT INTO credential (kind, secret_hash, associate_id, grant_id, created,"
-            " expires_at, sliding_seconds, xsrf_hash, app_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " RETURNING credential_id",
-            kind.value,
-            secret_hash,
-            associate_id,
-            grant,
-            self._db.ts(now),
-            self._db.ts(expires_at),
-            sliding_seconds,
-            xsrf_hash,
-            app_hash,
-        )
+                "INSERT INTO credential (kind, secret_hash, associate_id, grant_id, created,"
+                " expires_at, sliding_seconds, xsrf_hash, app_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " RETURNING credential_id",
+                kind.value,
+                secret_hash,
+                associate_id,
+                grant,
+                self._db.ts(now),
+                self._db.ts(expires_at),
+                sliding_seconds,
+                xsrf_hash,
+                app_hash,
+            )
         assert row is not None  # noqa: S101 - RETURNING
         return Credential(
             int(row[0]), kind, associate_id, grant, now, expires_at, sliding_seconds,

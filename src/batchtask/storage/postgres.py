@@ -154,7 +154,9 @@ class PostgresDatabase:
 
 
 def _wrap(exc: Exception) -> Exception:
-    if isinstance(exc, asyncpg.exceptions.UniqueViolationError | asyncpg.exceptions.ForeignKeyViolationError):
+    if isinstance(
+        exc, asyncpg.exceptions.UniqueViolationError | asyncpg.exceptions.ForeignKeyViolationError
+    ):
         return Conflict(str(exc))
     if isinstance(exc, _UNAVAILABLE):
         return StorageUnavailable(str(exc))

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from contextvars import ContextVar
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 

@@ -32,18 +32,18 @@ class SqlThrottleRepository:
         stale = self._db.ts(now - timedelta(seconds=window_seconds))
         async with self._db.transaction() as db:
             row = await db.fetchrow(
-            "INSERT INTO login_failure (throttle_key, window_start, failures) VALUES (?, ?, 1)"
-            " ON CONFLICT (throttle_key) DO UPDATE SET"
-            " failures = CASE WHEN login_failure.window_start <= ? THEN 1"
-            " ELSE login_failure.failures + 1 END,"
-            " window_start = CASE WHEN login_failure.window_start <= ?"
-            " THEN excluded.window_start ELSE login_failure.window_start END"
-            " RETURNING failures",
-            key,
-            self._db.ts(now),
-            stale,
-            stale,
-        )
+                "INSERT INTO login_failure (throttle_key, window_start, failures) VALUES (?, ?, 1)"
+                " ON CONFLICT (throttle_key) DO UPDATE SET"
+                " failures = CASE WHEN login_failure.window_start <= ? THEN 1"
+                " ELSE login_failure.failures + 1 END,"
+                " window_start = CASE WHEN login_failure.window_start <= ?"
+                " THEN excluded.window_start ELSE login_failure.window_start END"
+                " RETURNING failures",
+                key,
+                self._db.ts(now),
+                stale,
+                stale,
+            )
         assert row is not None  # noqa: S101 - RETURNING
         return int(row[0])
 

@@ -36,17 +36,17 @@ class SqlUserRepository:
         try:
             async with self._db.transaction() as db:
                 row = await db.fetchrow(
-                "INSERT INTO associate (username, username_key, display_name, password_hash, role,"
-                f" active, registered, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {USER_COLUMNS}",
-                username,
-                username.casefold(),
-                display_name,
-                password_hash,
-                role.value,
-                self._db.flag(True),
-                self._db.ts(now),
-                self._db.ts(now),
-            )
+                    "INSERT INTO associate (username, username_key, display_name, password_hash, role,"
+                    f" active, registered, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {USER_COLUMNS}",
+                    username,
+                    username.casefold(),
+                    display_name,
+                    password_hash,
+                    role.value,
+                    self._db.flag(True),
+                    self._db.ts(now),
+                    self._db.ts(now),
+                )
         except Conflict:
             raise Conflict(f"user {username!r} already exists") from None
         assert row is not None  # noqa: S101 - RETURNING
@@ -93,4 +93,6 @@ class SqlUserRepository:
         """Delete a user and (by cascade) their credentials."""
         async with self._db.transaction() as db:
             await db.execute("DELETE FROM credential WHERE associate_id = ?", associate_id)
-            return await db.execute("DELETE FROM associate WHERE associate_id = ?", associate_id) > 0
+            return (
+                await db.execute("DELETE FROM associate WHERE associate_id = ?", associate_id) > 0
+            )

@@ -37,7 +37,10 @@ def parse_task_id(text: str) -> int | None:
 def check_context(request: Request) -> None:
     """Only the configured ContextIdentifier prefixes the API (any case); others are 404."""
     tenant = request.path_params.get("context")
-    if tenant is not None and tenant.lower() != context_of(request).settings.context_identifier.lower():
+    if (
+        tenant is not None
+        and tenant.lower() != context_of(request).settings.context_identifier.lower()
+    ):
         raise RouteNotFound(path=request.url.path)
 
 

@@ -40,7 +40,9 @@ async def login(request: Request) -> Response:
         "AssociateId": result.principal.associate_id,
         "ExpiresAt": render_utc(result.expires_at, offset=True),
     }
-    response = wire_response(body, media_type(headers, dict(request.query_params)), root="LoginResult")
+    response = wire_response(
+        body, media_type(headers, dict(request.query_params)), root="LoginResult"
+    )
     secure = ctx.settings.cookie_secure
     lifetime = ctx.settings.ticket_lifetime
     response.set_cookie(SESSION_COOKIE, result.session, max_age=lifetime, path="/",
@@ -58,6 +60,8 @@ async def logout(request: Request) -> Response:
     await ctx.auth.logout(principal)
     response = Response(status_code=204)
     secure = ctx.settings.cookie_secure
-    response.delete_cookie(SESSION_COOKIE, path="/", secure=secure, httponly=True, samesite="strict")
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", secure=secure, httponly=True, samesite="strict"
+    )
     response.delete_cookie(XSRF_COOKIE, path="/", secure=secure, samesite="strict")
     return response
