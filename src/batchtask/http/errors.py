@@ -41,7 +41,7 @@ def status_of(error: DomainError) -> int:
 def error_message(error: DomainError, translator: Translator) -> str:
     """The error's message in the request's language."""
     default = str(error)
-    if isinstance(error, InvalidInput) and error.field:
+    if isinstance(error, InvalidInput) and error.field and error.resource == InvalidInput.resource:
         return translator.message(
             "SR_ERROR_INVALID_FIELD", default, field=error.field, message=default
         )
