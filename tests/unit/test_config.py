@@ -1,0 +1,62 @@
+"""Settings from BATCHTASK_* variables: parsed, validated, every problem reported at once."""
+
+from __future__ import annotations
+
+import pytest
+
+from batchtask.config import Settings, SettingsError
+
+
+def test_environment_values_are_parsed() -> None:
+    """Ints, bools, floats, lists and secrets come from text."""
+    settings = Settings.from_env(
+        {
+            "BATCHTASK_DATABASE_URL": "sqlite:///x.db",
+            "BATCHTASK_PORT": "9000",
+            "BATCHTASK_BASIC_AUTH": "off",
+            "BATCHTASK_LEASE": "12.5",
+            "BATCHTASK_APP_TOKENS": "a, b",
+        }
+    )
+    assert (settings.port, settings.basic_auth, settings.lease) == (9000, False, 12.5)
+    assert [token.value for token in settings.app_tokens] == ["a", "b"]
+    assert "a" not in repr(settings.app_tokens)
+    assert settings.online_mode
+
+
+def test_overrides_win_over_the_environment() -> None:
+    """CLI flags (keyword overrides) beat variables."""
+    settings = Settings.from_env(
+        {"BATCHTASK_PORT": "9000", "BATCHTASK_DATABASE_URL": "sqlite:///x"}, port=9001
+    )
+    assert settings.port == 9001
+
+
+def test_every_problem_is_reported_with_its_variable() -> None:
+    """Malformed, invalid and unknown variables are all named in one error."""
+    with pytest.raises(SettingsError) as error:
+        Settings.from_env(
+            {"BATCHTASK_PORT": "eighty", "BATCHTASK_BASIC_AUTH": "maybe", "BATCHTASK_NOPE": "1"}
+        )
+    message = str(error.value)
+    for name in ("BATCHTASK_PORT", "BATCHTASK_BASIC_AUTH", "BATCHTASK_NOPE"):
+        assert name in message
+
+
+@pytest.mark.parametrize(
+    ("overrides", "name"),
+    [
+        ({"database_url": "mysql://x"}, "DATABASE_URL"),
+        ({"port": 0}, "PORT"),
+        ({"heartbeat": 40.0}, "HEARTBEAT"),
+        ({"jwt_issuer": "https://idp"}, "JWT_ISSUER"),
+        ({"jwt_algorithms": ("HS256",)}, "JWT_ALGORITHMS"),
+        ({"context_identifier": "Cust 1"}, "CONTEXT_IDENTIFIER"),
+        ({"sqlite_synchronous": "sometimes"}, "SQLITE_SYNCHRONOUS"),
+    ],
+)
+def test_invalid_values_are_refused(overrides: dict[str, object], name: str) -> None:
+    """Validation names the offending setting."""
+    values = {"database_url": "sqlite:///x.db", **overrides}
+    with pytest.raises(SettingsError, match=name):
+        Settings(**values)  # type: ignore[arg-type]
