@@ -30,6 +30,8 @@ class TaskFilter:
     state: BatchTaskState | None = None
     #: Definition name, compared case-insensitively.
     name: str | None = None
+    #: Task ids to include.
+    ids: Sequence[int] | None = None
 
 
 @dataclass(frozen=True, slots=True)

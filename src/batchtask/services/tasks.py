@@ -1,13 +1,45 @@
-"""Task use cases as the API sees them: every call runs as a ``Principal`` and respects §6 rights."""
+"""Task use cases as the API sees them: every call runs as a ``Principal`` and respects §6 rights.
+
+Everyone may read every task (``Select``); only admins and owners may change one. Fields the server
+owns (Id, AssociateId, Created, StartCount, progress, …) are never taken from a client.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from batchtask.domain.clock import Clock
-from batchtask.domain.errors import TaskNotFound
-from batchtask.domain.ports import Store
-from batchtask.domain.rights import TaskRights, rights_for
-from batchtask.domain.task import BatchTask
+from batchtask.domain.errors import Forbidden, InvalidInput, TaskNotFound
+from batchtask.domain.ports import Store, TaskFilter
+from batchtask.domain.rights import TaskRights, may_change, rights_for
+from batchtask.domain.state import STORABLE, BatchTaskState
+from batchtask.domain.task import SYSTEM_ASSOCIATE, BatchTask, NewTask, TaskUpdate
 from batchtask.domain.user import Principal
+
+#: ``AssociateIds`` value meaning "system tasks" and "every user's tasks" (agent semantics).
+SYSTEM_TASKS = 0
+ALL_USER_TASKS = -1
+
+
+@dataclass(frozen=True, slots=True)
+class TaskDraft:
+    """What a client may choose when starting a job (the rest is the server's)."""
+
+    name: str
+    is_system: bool = False
+    is_internal: bool = False
+    description: str = ""
+    request: str = ""
+    context: str = ""
+    details_table: int = 0
+    details_record: int = 0
+    parameters: dict[str, str] | None = None
+
+
+def actor(principal: Principal) -> str:
+    """Who a principal is in the task event log."""
+    return f"associate:{principal.associate_id}"
 
 
 class TaskService:
@@ -24,3 +56,89 @@ class TaskService:
         if task is None:
             raise TaskNotFound(task_id)
         return task, rights_for(principal, task)
+
+    async def find(
+        self, principal: Principal, task_filter: TaskFilter
+    ) -> list[tuple[BatchTask, TaskRights]]:
+        """Tasks matching a filter, each with the caller's rights."""
+        tasks = await self._store.tasks.find(task_filter)
+        return [(task, rights_for(principal, task)) for task in tasks]
+
+    async def by_state(
+        self, principal: Principal, state: BatchTaskState, name: str | None = None
+    ) -> list[tuple[BatchTask, TaskRights]]:
+        """User tasks (AssociateId ≠ 0, every user's) in a state; ``All`` = every state."""
+        return await self.find(principal, TaskFilter(user_tasks_only=True, state=state, name=name or None))
+
+    async def by_associates(
+        self,
+        principal: Principal,
+        associate_ids: Sequence[int],
+        *,
+        state: BatchTaskState | None = None,
+        name: str | None = None,
+    ) -> list[tuple[BatchTask, TaskRights]]:
+        """Agent ``AssociateIds`` semantics: empty = all, 0 = system, -1 = all users, else owners."""
+        ids = set(associate_ids)
+        if not ids:
+            return await self.find(principal, TaskFilter(state=state, name=name or None))
+        if ALL_USER_TASKS in ids:
+            tasks = await self.find(principal, TaskFilter(user_tasks_only=True, state=state, name=name or None))
+            if SYSTEM_TASKS in ids:
+                tasks += await self.find(
+                    principal, TaskFilter(system_tasks_only=True, state=state, name=name or None)
+                )
+                tasks.sort(key=lambda item: item[0].id)
+            return tasks
+        return await self.find(
+            principal, TaskFilter(associate_ids=sorted(ids), state=state, name=name or None)
+        )
+
+    async def create(self, principal: Principal, draft: TaskDraft) -> int:
+        """Start a job: a ``New`` task owned by the caller (or the system, for admins)."""
+        name = draft.name.strip()
+        if not name:
+            raise InvalidInput("Name is required: it names the task definition", field="Name")
+        if draft.is_system and not principal.is_admin:
+            raise Forbidden("Only administrators may start system tasks")
+        owner = SYSTEM_ASSOCIATE if draft.is_system else principal.associate_id
+        new = NewTask(
+            name=name,
+            associate_id=owner,
+            description=draft.description,
+            request=draft.request,
+            context=draft.context,
+            database_serial_number=self._serial,
+            details_table=draft.details_table,
+            details_record=draft.details_record,
+            is_internal=draft.is_internal,
+            parameters=dict(draft.parameters or {}),
+        )
+        return await self._store.tasks.create(new, now=self._clock.now(), actor=actor(principal))
+
+    async def update(
+        self, principal: Principal, task_id: int, update: TaskUpdate
+    ) -> tuple[BatchTask, TaskRights]:
+        """Change State, Description, Response or Request; 403 unless the caller may change it."""
+        if update.state is not None and update.state not in STORABLE:
+            raise InvalidInput(f"State {update.state.name} cannot be stored", field="State")
+        task = await self._store.tasks.get(task_id)
+        if task is None:
+            raise TaskNotFound(task_id)
+        if not may_change(principal, task):
+            raise Forbidden("Only the owner of the task or an administrator can change it")
+        updated = await self._store.tasks.update(task_id, update, now=self._clock.now(), actor=actor(principal))
+        if updated is None:
+            raise TaskNotFound(task_id)
+        return updated, rights_for(principal, updated)
+
+    async def delete(self, principal: Principal, task_ids: Sequence[int]) -> int:
+        """Delete tasks the caller may change; missing ids are ignored (idempotent), others' → 403."""
+        found = await self._store.tasks.find(TaskFilter(ids=list(task_ids))) if task_ids else []
+        if any(not may_change(principal, task) for task in found):
+            raise Forbidden("Only the owner of the task or an administrator can delete it")
+        if not found:
+            return 0
+        return await self._store.tasks.delete(
+            [task.id for task in found], now=self._clock.now(), actor=actor(principal)
+        )

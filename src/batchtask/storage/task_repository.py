@@ -351,6 +351,10 @@ class SqlTaskRepository:
         if task_filter.name:
             where.append("d.name_key = ?")
             args.append(task_filter.name.casefold())
+        if task_filter.ids is not None:
+            members, member_args = self._db.in_list(list(task_filter.ids))
+            where.append(f"t.batchtask_id {members}")
+            args.extend(member_args)
         clause = (" WHERE " + " AND ".join(where)) if where else ""
         rows = await self._db.fetch(
             f"SELECT {TASK_COLUMNS} {TASK_FROM}{clause} ORDER BY t.batchtask_id", *args

@@ -1,19 +1,30 @@
-"""``/api/v1/BatchTask`` (and its ``/{ContextIdentifier}/api/v1/…`` twin)."""
+"""``/api/v1/BatchTask`` (and its ``/{ContextIdentifier}/api/v1/…`` twin): the REST resource."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from batchtask.domain.errors import InvalidInput
-from batchtask.domain.task import INT32_MAX, INT32_MIN
+from batchtask.domain.rights import TaskRights
+from batchtask.domain.state import parse_state
+from batchtask.domain.task import INT32_MAX, INT32_MIN, BatchTask, TaskUpdate
+from batchtask.domain.user import Principal
 from batchtask.http.authentication import authenticate
+from batchtask.http.body import parsed_body
 from batchtask.http.errors import RouteNotFound
 from batchtask.http.request_options import media_type, render_options, translator
 from batchtask.http.respond import client_address, context_of, headers_of, wire_response
-from batchtask.serialisation.carrier import batch_task_info
+from batchtask.serialisation.carrier import RenderOptions, batch_task_info
+from batchtask.serialisation.carrier_input import CarrierInput, read_carrier
+from batchtask.services.container import Services
+from batchtask.services.tasks import TaskDraft
 
 _INT32_DIGITS = 10
+CARRIER = "BatchTaskInfo"
+ARRAY = "ArrayOfBatchTaskInfo"
 
 
 def parse_task_id(text: str) -> int | None:
@@ -37,24 +48,127 @@ def parse_task_id(text: str) -> int | None:
 def check_context(request: Request) -> None:
     """Only the configured ContextIdentifier prefixes the API (any case); others are 404."""
     tenant = request.path_params.get("context")
-    if (
-        tenant is not None
-        and tenant.lower() != context_of(request).settings.context_identifier.lower()
-    ):
+    if tenant is not None and tenant.lower() != context_of(request).settings.context_identifier.lower():
         raise RouteNotFound(path=request.url.path)
+
+
+async def caller(request: Request) -> tuple[Services, Principal]:
+    """Services and the authenticated caller (after the tenant check)."""
+    check_context(request)
+    ctx = context_of(request)
+    principal = await authenticate(headers_of(request), client_address(request), ctx.auth)
+    return ctx, principal
+
+
+def path_id(request: Request, name: str = "id") -> int:
+    """The task id of the path; a segment that is not a number is 404."""
+    task_id = parse_task_id(request.path_params[name])
+    if task_id is None:
+        raise RouteNotFound(path=request.url.path)
+    return task_id
+
+
+def options_for(request: Request, ctx: Services) -> RenderOptions:
+    """Carrier rendering options of this request."""
+    headers = headers_of(request)
+    return render_options(headers, dict(request.query_params), translator(headers), ctx.base_zone)
+
+
+def carriers(items: list[tuple[BatchTask, TaskRights]], options: RenderOptions) -> list[dict[str, Any]]:
+    """Wire forms of several tasks."""
+    return [batch_task_info(task, rights, options) for task, rights in items]
+
+
+async def carrier_body(request: Request, ctx: Services, *, wrapped: bool = False) -> CarrierInput:
+    """The ``BatchTaskInfo`` of a request body (``{"BatchTaskInfo": …}`` when ``wrapped``)."""
+    kind, value = await parsed_body(request, ctx.settings.body_limit)
+    if kind == "xml":
+        root, value = value
+        expected = "BatchTaskInfo" if not wrapped else None
+        if expected is not None and root != expected:
+            raise InvalidInput(f"the XML root element must be {expected}, not {root}", field="body")
+    if wrapped:
+        value = unwrap(value, "BatchTaskInfo")
+    return read_carrier(value)
+
+
+def unwrap(value: Any, key: str) -> Any:
+    """``value[key]`` matched case-insensitively (agent bodies)."""
+    if not isinstance(value, dict):
+        raise InvalidInput(f"the body must be an object with {key}", field=key)
+    for name, item in value.items():
+        if name.casefold() == key.casefold():
+            if item is None:
+                raise InvalidInput(f"{key} is required", field=key)
+            return item
+    raise InvalidInput(f"{key} is required", field=key)
+
+
+def draft_of(body: CarrierInput) -> TaskDraft:
+    """What a create call may choose."""
+    return TaskDraft(
+        name=body.name or "",
+        is_system=bool(body.is_system),
+        is_internal=bool(body.is_internal),
+        description=body.description or "",
+        request=body.request or "",
+        context=body.context or "",
+        details_table=body.details_table or 0,
+        details_record=body.details_record or 0,
+        parameters=body.parameters,
+    )
+
+
+def update_of(body: CarrierInput) -> TaskUpdate:
+    """What an update call may change."""
+    return TaskUpdate(
+        state=body.state, description=body.description, response=body.response, request=body.request
+    )
 
 
 async def get_batch_task(request: Request) -> Response:
-    """``GET BatchTask/{id}`` → 200 ``BatchTaskInfo``; 404 error body when missing."""
-    check_context(request)
-    ctx = context_of(request)
+    """``GET BatchTask/{id}`` → ``BatchTaskInfo``; ``GET BatchTask/{state}`` → user tasks in a state."""
+    ctx, principal = await caller(request)
     headers = headers_of(request)
-    principal = await authenticate(headers, client_address(request), ctx.auth)
-    task_id = parse_task_id(request.path_params["id"])
+    media = media_type(headers, dict(request.query_params))
+    segment = request.path_params["id"]
+    task_id = parse_task_id(segment)
     if task_id is None:
-        raise RouteNotFound(path=request.url.path)
-    query = dict(request.query_params)
-    media = media_type(headers, query)
-    options = render_options(headers, query, translator(headers), ctx.base_zone)
+        try:  # state names only: letters, any case (never digits or padding)
+            state = parse_state(segment) if segment.isascii() and segment.isalpha() else None
+        except ValueError:
+            state = None
+        if state is None:
+            raise RouteNotFound(path=request.url.path)
+        options = options_for(request, ctx)
+        found = await ctx.tasks.by_state(principal, state)
+        return wire_response(carriers(found, options), media, root=ARRAY, item=CARRIER)
+    options = options_for(request, ctx)
     task, rights = await ctx.tasks.get(principal, task_id)
-    return wire_response(batch_task_info(task, rights, options), media, root="BatchTaskInfo")
+    return wire_response(batch_task_info(task, rights, options), media, root=CARRIER)
+
+
+async def post_batch_task(request: Request) -> Response:
+    """``POST BatchTask`` → 200 with the new id as a bare integer."""
+    ctx, principal = await caller(request)
+    media = media_type(headers_of(request), dict(request.query_params))
+    task_id = await ctx.tasks.create(principal, draft_of(await carrier_body(request, ctx)))
+    return wire_response(task_id, media, root="int")
+
+
+async def put_batch_task(request: Request) -> Response:
+    """``PUT BatchTask/{id}`` → the updated ``BatchTaskInfo`` (only four fields change)."""
+    ctx, principal = await caller(request)
+    task_id = path_id(request)
+    media = media_type(headers_of(request), dict(request.query_params))
+    options = options_for(request, ctx)
+    body = await carrier_body(request, ctx)
+    task, rights = await ctx.tasks.update(principal, task_id, update_of(body))
+    return wire_response(batch_task_info(task, rights, options), media, root=CARRIER)
+
+
+async def delete_batch_task(request: Request) -> Response:
+    """``DELETE BatchTask/{id}`` → 204 (also when the task does not exist)."""
+    ctx, principal = await caller(request)
+    await ctx.tasks.delete(principal, [path_id(request)])
+    return Response(status_code=204)
