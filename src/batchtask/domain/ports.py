@@ -6,9 +6,10 @@ the same tests so they cannot drift apart.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from typing import Protocol
 
 from batchtask.domain.credential import Credential, CredentialKind
@@ -87,6 +88,185 @@ class TaskRepository(Protocol):
 
     async def events(self, task_id: int) -> list[TaskEvent]:
         """The event log of one task, oldest first."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class DefinitionPolicy:
+    """What a worker tells the database about a task definition it can run (SPEC §8.1)."""
+
+    name: str
+    description: str = ""
+    cancellation: CancellationBehaviour = CancellationBehaviour.CanCancel
+    #: Seconds one attempt may run; ``None`` = no limit. Separate from the lease (SPEC §8.3).
+    timeout: float | None = None
+    #: Attempts before the task is ``Failed`` (stored as ``autorestartcount`` = max_starts - 1).
+    max_starts: int = 3
+    #: Base of the exponential retry delay, in seconds.
+    backoff: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One claimed attempt of a task; ``(task.id, task.start_count)`` fences every later write."""
+
+    #: The task as claimed: state ``Aquired``, ``start_count`` already incremented.
+    task: BatchTask
+    #: Lease owner (the worker's identity).
+    owner: str
+    #: Attempts handed back by a shutting-down worker; they do not use up the retry budget.
+    releases: int = 0
+
+    @property
+    def task_id(self) -> int:
+        """The task's id."""
+        return self.task.id
+
+    @property
+    def start_count(self) -> int:
+        """The fencing token: the task's StartCount when it was claimed."""
+        return self.task.start_count
+
+    @property
+    def starts_used(self) -> int:
+        """Attempts that count against ``max_starts``."""
+        return self.task.start_count - self.releases
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """How an attempt ended, as the worker reports it."""
+
+    #: ``Succeeded``, ``SucceededManualCleanup`` or ``Failed``.
+    state: BatchTaskState
+    response: str = ""
+    result: str | None = None
+    file_name: str | None = None
+    #: The last progress the handler reported, written with the final state.
+    progress_percent: int | None = None
+    progress_description: str | None = None
+    #: Why, for the event log.
+    reason: str = ""
+
+
+class LeaseStatus(Enum):
+    """What a worker learns about an attempt it holds."""
+
+    #: Still ours, nobody asked to stop it.
+    HELD = "held"
+    #: Still ours, and a Stop was requested: wind the handler down.
+    CANCEL_REQUESTED = "cancel_requested"
+    #: No longer ours (reaped, finished, deleted or changed from outside): never write again.
+    LOST = "lost"
+
+
+class Subscription(Protocol):
+    """A live push channel from the database (PostgreSQL LISTEN)."""
+
+    @property
+    def alive(self) -> bool:
+        """False once the connection behind it is gone; the listener must subscribe again."""
+        ...
+
+    async def close(self) -> None:
+        """Stop listening and return the connection."""
+        ...
+
+
+class RunRepository(Protocol):
+    """The runtime's view of tasks: claims, fenced transitions, leases, stop and retention.
+
+    Every write after :meth:`claim` is fenced on ``(task id, StartCount, state)`` and reports
+    whether it applied, so a worker that lost its lease can never write again. Every state change
+    appends a ``batchtask_event`` row in the same transaction.
+    """
+
+    async def register(
+        self, definitions: Sequence[DefinitionPolicy], *, now: datetime
+    ) -> Mapping[str, int]:
+        """Upsert definitions; return definition id by casefolded name."""
+        ...
+
+    async def claim(
+        self,
+        definition_ids: Sequence[int],
+        *,
+        owner: str,
+        limit: int,
+        now: datetime,
+        lease_expires: datetime,
+    ) -> list[Attempt]:
+        """Move up to ``limit`` due ``New`` tasks of these definitions to ``Aquired``, by id."""
+        ...
+
+    async def start(self, attempt: Attempt, *, now: datetime, lease_expires: datetime) -> bool:
+        """``Aquired`` → ``Started``; LastStarted = now; progress, Response and Result reset."""
+        ...
+
+    async def heartbeat(
+        self, attempts: Sequence[Attempt], *, now: datetime, lease_expires: datetime
+    ) -> dict[int, LeaseStatus]:
+        """Renew the leases (and ``updated``) of held attempts; status by task id."""
+        ...
+
+    async def inspect(self, attempts: Sequence[Attempt]) -> dict[int, LeaseStatus]:
+        """Read-only :meth:`heartbeat`: status by task id, nothing written."""
+        ...
+
+    async def progress(
+        self, attempt: Attempt, percent: int, description: str, *, now: datetime
+    ) -> bool:
+        """Write ProgressPercent and ProgressDescription of a ``Started`` attempt."""
+        ...
+
+    async def finish(
+        self, attempt: Attempt, completion: Completion, *, now: datetime
+    ) -> BatchTaskState | None:
+        """End an attempt; return the state written, ``None`` when fenced out.
+
+        A requested Stop wins over success: the task ends ``Failed`` with
+        ``[SR_BATCH_CANCELLED]``. Internal tasks are deleted when they succeed.
+        """
+        ...
+
+    async def retry(
+        self, attempt: Attempt, *, now: datetime, run_after: datetime, response: str
+    ) -> BatchTaskState | None:
+        """Back to ``New``, due at ``run_after`` (``Failed``/cancelled when a Stop was requested)."""
+        ...
+
+    async def release(self, attempt: Attempt, *, now: datetime) -> BatchTaskState | None:
+        """Back to ``New`` at once, StartCount kept, not counted against the retry budget."""
+        ...
+
+    async def reap(
+        self, *, now: datetime, actor: str, limit: int = 100
+    ) -> list[tuple[int, BatchTaskState]]:
+        """Expired leases → ``New`` when starts remain, else ``Failed`` ``[SR_BATCH_WORKER_LOST]``."""
+        ...
+
+    async def request_stop(self, task_id: int, *, now: datetime, actor: str) -> bool:
+        """SPEC §8.4: stop a task; ``True`` only when it will really stop."""
+        ...
+
+    async def purge(self, state: BatchTaskState, *, before: datetime, limit: int = 500) -> int:
+        """Delete up to ``limit`` tasks finished in ``state`` and last changed before ``before``."""
+        ...
+
+    async def ensure_periodic(
+        self, name: str, *, interval: float, now: datetime, description: str, actor: str
+    ) -> int | None:
+        """Create the next system task of ``name`` unless one is pending; its id, or ``None``.
+
+        At most one task of the definition is waiting or running at a time, whatever the number
+        of workers calling this, and a new one is due ``interval`` seconds after the last.
+        """
+        ...
+
+    async def listen(
+        self, on_new: Callable[[], None], on_cancel: Callable[[int], None]
+    ) -> Subscription | None:
+        """Push notifications of new work and stop requests; ``None`` when the engine has none."""
         ...
 
 
@@ -203,6 +383,11 @@ class Store(Protocol):
     @property
     def throttle(self) -> ThrottleRepository:
         """Failed-login counters."""
+        ...
+
+    @property
+    def runs(self) -> RunRepository:
+        """The runtime: claims, leases, fenced transitions."""
         ...
 
     async def ping(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from batchtask.storage.credential_repository import SqlCredentialRepository
 from batchtask.storage.database import Database
+from batchtask.storage.run_repository import SqlRunRepository
 from batchtask.storage.task_repository import SqlTaskRepository
 from batchtask.storage.throttle_repository import SqlThrottleRepository
 from batchtask.storage.user_repository import SqlUserRepository
@@ -18,6 +19,7 @@ class SqlStore:
         self._users = SqlUserRepository(db)
         self._credentials = SqlCredentialRepository(db)
         self._throttle = SqlThrottleRepository(db)
+        self._runs = SqlRunRepository(db, self._tasks)
 
     @property
     def tasks(self) -> SqlTaskRepository:
@@ -38,6 +40,11 @@ class SqlStore:
     def throttle(self) -> SqlThrottleRepository:
         """Failed-login counters."""
         return self._throttle
+
+    @property
+    def runs(self) -> SqlRunRepository:
+        """The runtime: claims, leases, fenced transitions."""
+        return self._runs
 
     async def ping(self) -> None:
         """Raise ``StorageUnavailable`` when the database cannot answer."""
