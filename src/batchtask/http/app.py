@@ -21,7 +21,7 @@ from batchtask.domain.errors import DomainError
 from batchtask.http.errors import MethodNotAllowed, RouteNotFound
 from batchtask.http.metrics import HttpMetrics, MetricsMiddleware
 from batchtask.http.respond import error_response
-from batchtask.http.routes import batch_task, operations, session
+from batchtask.http.routes import agents, batch_task, operations, session
 from batchtask.services.container import Services
 
 log = logging.getLogger("batchtask.http")
@@ -55,9 +55,15 @@ def routes() -> list[Route]:
     """Every route of the service."""
     api: list[Route] = []
     for prefix in ("", "/{context}"):
-        api.append(
-            Route(prefix + "/api/v1/BatchTask/{id}", batch_task.get_batch_task, methods=["GET"])
-        )
+        base = prefix + "/api/v1/BatchTask"
+        api += [
+            Route(base, batch_task.post_batch_task, methods=["POST"]),
+            Route(base + "/{id}", batch_task.get_batch_task, methods=["GET"]),
+            Route(base + "/{id}", batch_task.put_batch_task, methods=["PUT"]),
+            Route(base + "/{id}", batch_task.delete_batch_task, methods=["DELETE"]),
+            Route(base + "/{id}/Stop", batch_task.stop_batch_task, methods=["POST"]),
+            Route(prefix + "/api/v1/Agents/Batch/{method}", agents.invoke, methods=["POST"]),
+        ]
     return [
         *api,
         Route("/login", session.login, methods=["POST"]),

@@ -26,6 +26,7 @@ MAX_PARAMETER_LENGTH = 4000
 class CarrierInput:
     """The client-supplied fields batchtask uses; ``None`` = not given."""
 
+    id: int | None = None
     name: str | None = None
     is_system: bool | None = None
     is_internal: bool | None = None
@@ -128,6 +129,7 @@ def read_carrier(values: Any) -> CarrierInput:
     if "ParameterObject" in found and found["ParameterObject"] != "":
         parameters = _parameters(found["ParameterObject"])
     return CarrierInput(
+        id=_int("Id", found["Id"]) if "Id" in found else None,
         name=_text("Name", found["Name"]) if "Name" in found else None,
         is_system=_bool("IsSystemTask", found["IsSystemTask"]) if "IsSystemTask" in found else None,
         is_internal=_bool("IsInternalTask", found["IsInternalTask"]) if "IsInternalTask" in found else None,

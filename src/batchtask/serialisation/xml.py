@@ -5,8 +5,9 @@ Shapes (SPEC §2), with no namespace: the root element names the carrier (``Batc
 ``<KeyValuePair><Key>k</Key><Value>v</Value></KeyValuePair>`` per entry (a value may itself be
 an object); a list becomes one element per entry; ``True``/``False`` become ``true``/``false``;
 ints are decimal; ``""`` and empty containers become ``<X></X>``; ``None`` becomes
-``<X xsi:nil="true" />``. ``xmlns:xsi`` is always declared on the root, so a nil anywhere below
-is well-formed.
+``<X xsi:nil="true" />``. ``xmlns:xsi`` is declared on the root of every document that can hold a
+nil (objects, dictionaries, lists, a nil root), so a nil anywhere below is well-formed; bare
+scalars (``<int>100</int>``, ``<boolean>true</boolean>``) carry no declaration.
 
 A list's entries are named by ``item`` at the root (``ArrayOfBatchTaskInfo``/``BatchTaskInfo``).
 Nested lists, which no carrier has today, follow the DataContract habit: ``ArrayOfX`` holds ``X``,
@@ -183,6 +184,11 @@ def render_xml(root: str, value: object, *, item: str | None = None) -> bytes:
         return f'{opening} xsi:nil="true" />'.encode()
     if type(value) is str:
         return f"{opening}>{_escape(value)}</{root}>".encode()
+    if isinstance(value, bool | int):  # a bare scalar needs no xsi: <int>100</int>
+        out = [f"{_DECLARATION}<{root}>"]
+        _content(out, root, value, item)
+        out.append(f"</{root}>")
+        return "".join(out).encode()
     out = [opening, ">"]
     _content(out, root, value, item)
     out.append(f"</{root}>")

@@ -142,3 +142,10 @@ class TaskService:
         return await self._store.tasks.delete(
             [task.id for task in found], now=self._clock.now(), actor=actor(principal)
         )
+
+    async def stop(self, principal: Principal, task_id: int) -> bool:
+        """SPEC §8.4: ``False`` when missing, not the caller's to change, finished or CannotCancel."""
+        task = await self._store.tasks.get(task_id)
+        if task is None or not may_change(principal, task):
+            return False
+        return await self._store.runs.request_stop(task_id, now=self._clock.now(), actor=actor(principal))

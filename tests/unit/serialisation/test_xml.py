@@ -38,13 +38,13 @@ def clean(text: str) -> str:
 
 class TestRenderShapes:
     def test_bare_int(self) -> None:
-        """A bare int is an <int> document."""
-        assert render_xml("int", 100) == document(f"<int{XSI}>100</int>")
+        """A bare int is an <int> document without namespace declarations (SPEC §2)."""
+        assert render_xml("int", 100) == document("<int>100</int>")
 
     def test_bare_boolean(self) -> None:
         """A bare bool is a <boolean> document with lower-case text."""
-        assert render_xml("boolean", True) == document(f"<boolean{XSI}>true</boolean>")
-        assert render_xml("boolean", False) == document(f"<boolean{XSI}>false</boolean>")
+        assert render_xml("boolean", True) == document("<boolean>true</boolean>")
+        assert render_xml("boolean", False) == document("<boolean>false</boolean>")
 
     def test_bare_string(self) -> None:
         """A bare string is escaped text in the root."""

@@ -172,3 +172,12 @@ async def delete_batch_task(request: Request) -> Response:
     ctx, principal = await caller(request)
     await ctx.tasks.delete(principal, [path_id(request)])
     return Response(status_code=204)
+
+
+async def stop_batch_task(request: Request) -> Response:
+    """``POST BatchTask/{id}/Stop`` → ``true`` when the task was stopped (SPEC §8.4)."""
+    ctx, principal = await caller(request)
+    task_id = parse_task_id(request.path_params["id"])
+    stopped = False if task_id is None else await ctx.tasks.stop(principal, task_id)
+    media = media_type(headers_of(request), dict(request.query_params))
+    return wire_response(stopped, media, root="boolean")

@@ -1,0 +1,287 @@
+"""``POST /api/v1/Agents/Batch/<Method>``: the 15 methods of SuperOffice's Batch agent.
+
+Agent conventions differ from REST (SPEC §5.2): "not found" is 200 with ``null``; parameters come
+from a body with PascalCase keys (matched case-insensitively) or from the query string; list
+parameters also accept ``1,2,3`` in the query. ``$select`` nulls unselected carrier fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from batchtask.domain.errors import InvalidInput, NotFound
+from batchtask.domain.state import BatchTaskState, parse_state
+from batchtask.domain.task import INT32_MAX, INT32_MIN
+from batchtask.domain.user import Principal
+from batchtask.http.body import parsed_body
+from batchtask.http.errors import RouteNotFound
+from batchtask.http.request_options import media_type
+from batchtask.http.respond import headers_of, wire_response
+from batchtask.http.routes.batch_task import (
+    ARRAY,
+    CARRIER,
+    caller,
+    carriers,
+    draft_of,
+    options_for,
+    unwrap,
+    update_of,
+)
+from batchtask.serialisation.carrier import batch_task_info
+from batchtask.serialisation.carrier_input import read_carrier
+from batchtask.services.container import Services
+
+MAX_IDS = 10_000
+_RESERVED = {"$select", "$format"}
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One agent invocation: who, with which parameters, on which request."""
+
+    request: Request
+    ctx: Services
+    principal: Principal
+    params: dict[str, Any]
+
+    def value(self, name: str, *, required: bool = True) -> Any:
+        """A parameter by name, any case; ``InvalidInput`` when required and missing."""
+        key = name.casefold()
+        if key in self.params and self.params[key] is not None:
+            return self.params[key]
+        if required:
+            raise InvalidInput(f"the parameter {name} is required", field=name)
+        return None
+
+    def integer(self, name: str) -> int:
+        """An int32 parameter."""
+        return _int(name, self.value(name))
+
+    def integers(self, name: str) -> list[int]:
+        """A list of int32 (JSON array, XML items, or ``1,2,3`` text); missing = empty."""
+        raw = self.value(name, required=False)
+        if raw is None or raw == "":
+            return []
+        if isinstance(raw, str):
+            raw = [part for part in raw.split(",") if part.strip()]
+        if isinstance(raw, dict) and len(raw) == 1 and set(raw) <= {"int", "long", "short"}:
+            raw = next(iter(raw.values()))  # XML <AssociateIds><int>1</int></AssociateIds>
+            raw = raw if isinstance(raw, list) else [raw]
+        if not isinstance(raw, list):
+            raise InvalidInput(f"{name} must be an array of integers", field=name)
+        if len(raw) > MAX_IDS:
+            raise InvalidInput(f"{name} has more than {MAX_IDS} entries", field=name)
+        return [_int(name, item) for item in raw]
+
+    def state(self, name: str = "State") -> BatchTaskState:
+        """A BatchTaskState by name (any case) or value."""
+        raw = self.value(name)
+        if isinstance(raw, bool) or not isinstance(raw, str | int):
+            raise InvalidInput(f"{name} must be a BatchTaskState", field=name)
+        try:
+            return parse_state(raw)
+        except ValueError:
+            raise InvalidInput(f"{name} {str(raw)[:40]!r} is not a BatchTaskState", field=name) from None
+
+    def text(self, name: str) -> str:
+        """An optional string parameter ("" when missing)."""
+        raw = self.value(name, required=False)
+        if raw is None:
+            return ""
+        if not isinstance(raw, str):
+            raise InvalidInput(f"{name} must be a string", field=name)
+        return raw
+
+
+def _int(name: str, value: Any) -> int:
+    if isinstance(value, str) and value.strip().lstrip("+-").isdecimal() and value.isascii():
+        if len(value.strip()) > 12:
+            raise InvalidInput(f"{name} is outside the int32 range", field=name)
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(f"{name} must be an integer", field=name)
+    if not INT32_MIN <= value <= INT32_MAX:
+        raise InvalidInput(f"{name} is outside the int32 range", field=name)
+    return value
+
+
+async def _parameters(request: Request, ctx: Services) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for key, value in request.query_params.multi_items():
+        if key.casefold() in _RESERVED:
+            continue
+        folded = key.casefold()
+        params[folded] = f"{params[folded]},{value}" if folded in params else value
+    empty = request.headers.get("content-length") in {None, "0"} and "transfer-encoding" not in request.headers
+    if empty and request.headers.get("content-type") is None:
+        return params
+    kind, body = await parsed_body(request, ctx.settings.body_limit)
+    if kind == "xml":
+        body = body[1]
+    if body == "" and kind == "xml":
+        body = {}
+    if not isinstance(body, dict):
+        raise InvalidInput("the body must be an object of parameters", field="body")
+    for key, value in body.items():
+        params[str(key).casefold()] = value
+    return params
+
+
+Handler = Callable[[Call], Awaitable[Response]]
+
+
+def _carrier_response(call: Call, found: Any) -> Response:
+    media = media_type(headers_of(call.request), dict(call.request.query_params))
+    if found is None:
+        return wire_response(None, media, root=CARRIER)
+    task, rights = found
+    return wire_response(batch_task_info(task, rights, options_for(call.request, call.ctx)), media, root=CARRIER)
+
+
+def _list_response(call: Call, found: list[Any]) -> Response:
+    media = media_type(headers_of(call.request), dict(call.request.query_params))
+    options = options_for(call.request, call.ctx)
+    return wire_response(carriers(found, options), media, root=ARRAY, item=CARRIER)
+
+
+async def get_batch_task_info(call: Call) -> Response:
+    """``{Id}`` → the carrier, or ``null``."""
+    try:
+        found = await call.ctx.tasks.get(call.principal, call.integer("Id"))
+    except NotFound:
+        found = None
+    return _carrier_response(call, found)
+
+
+async def by_associates(call: Call) -> Response:
+    """``{AssociateIds}`` → tasks of those owners (empty all, 0 system, -1 all users)."""
+    return _list_response(call, await call.ctx.tasks.by_associates(call.principal, call.integers("AssociateIds")))
+
+
+async def by_associates_and_state(call: Call) -> Response:
+    """``{AssociateIds, State}``."""
+    found = await call.ctx.tasks.by_associates(
+        call.principal, call.integers("AssociateIds"), state=call.state()
+    )
+    return _list_response(call, found)
+
+
+async def by_name_and_associates(call: Call) -> Response:
+    """``{Name, AssociateIds}`` (blank name = all)."""
+    found = await call.ctx.tasks.by_associates(
+        call.principal, call.integers("AssociateIds"), name=call.text("Name")
+    )
+    return _list_response(call, found)
+
+
+async def by_name_and_state(call: Call) -> Response:
+    """``{Name, State}`` — user tasks only."""
+    found = await call.ctx.tasks.by_state(call.principal, call.state(), call.text("Name"))
+    return _list_response(call, found)
+
+
+async def by_state(call: Call) -> Response:
+    """``{State}`` — user tasks only."""
+    return _list_response(call, await call.ctx.tasks.by_state(call.principal, call.state()))
+
+
+async def all_by_name(call: Call) -> Response:
+    """``{TaskName}`` — system and user tasks."""
+    found = await call.ctx.tasks.by_associates(call.principal, [], name=call.text("TaskName"))
+    return _list_response(call, found)
+
+
+async def all_by_name_and_state(call: Call) -> Response:
+    """``{TaskName, State}`` — system and user tasks."""
+    found = await call.ctx.tasks.by_associates(
+        call.principal, [], name=call.text("TaskName"), state=call.state()
+    )
+    return _list_response(call, found)
+
+
+async def system_by_name(call: Call) -> Response:
+    """``{TaskName}`` — system tasks only."""
+    found = await call.ctx.tasks.by_associates(call.principal, [0], name=call.text("TaskName"))
+    return _list_response(call, found)
+
+
+async def system_by_name_and_state(call: Call) -> Response:
+    """``{TaskName, State}`` — system tasks only."""
+    found = await call.ctx.tasks.by_associates(
+        call.principal, [0], name=call.text("TaskName"), state=call.state()
+    )
+    return _list_response(call, found)
+
+
+async def start_batch_job(call: Call) -> Response:
+    """``{BatchTaskInfo}`` → the new id."""
+    body = read_carrier(unwrap(call.params, "BatchTaskInfo"))
+    task_id = await call.ctx.tasks.create(call.principal, draft_of(body))
+    media = media_type(headers_of(call.request), dict(call.request.query_params))
+    return wire_response(task_id, media, root="int")
+
+
+async def stop_batch_job(call: Call) -> Response:
+    """``{Id}`` → whether the job was stopped."""
+    stopped = await call.ctx.tasks.stop(call.principal, call.integer("Id"))
+    media = media_type(headers_of(call.request), dict(call.request.query_params))
+    return wire_response(stopped, media, root="boolean")
+
+
+async def update_batch_task(call: Call) -> Response:
+    """``{BatchTaskInfo}`` → the updated carrier (by its Id), or ``null``."""
+    body = read_carrier(unwrap(call.params, "BatchTaskInfo"))
+    if body.id is None:
+        raise InvalidInput("BatchTaskInfo.Id is required", field="Id")
+    try:
+        found = await call.ctx.tasks.update(call.principal, body.id, update_of(body))
+    except NotFound:
+        found = None
+    return _carrier_response(call, found)
+
+
+async def delete_batch_task(call: Call) -> Response:
+    """``{BatchTaskId}`` → 204."""
+    await call.ctx.tasks.delete(call.principal, [call.integer("BatchTaskId")])
+    return Response(status_code=204)
+
+
+async def delete_batch_tasks(call: Call) -> Response:
+    """``{BatchTaskIds}`` → 204."""
+    await call.ctx.tasks.delete(call.principal, call.integers("BatchTaskIds"))
+    return Response(status_code=204)
+
+
+METHODS: dict[str, Handler] = {
+    "GetBatchTaskInfo": get_batch_task_info,
+    "GetBatchTaskInfosByAssociates": by_associates,
+    "GetBatchTaskInfosByAssociatesAndState": by_associates_and_state,
+    "GetBatchTaskInfosByNameAndAssociates": by_name_and_associates,
+    "GetBatchTaskInfosByNameAndState": by_name_and_state,
+    "GetBatchTaskInfosByState": by_state,
+    "GetAllBatchTaskInfosByName": all_by_name,
+    "GetAllBatchTaskInfosByNameAndState": all_by_name_and_state,
+    "GetSystemBatchTaskInfosByName": system_by_name,
+    "GetSystemBatchTaskInfosByNameAndState": system_by_name_and_state,
+    "StartBatchJob": start_batch_job,
+    "StopBatchJob": stop_batch_job,
+    "UpdateBatchTask": update_batch_task,
+    "DeleteBatchTask": delete_batch_task,
+    "DeleteBatchTasks": delete_batch_tasks,
+}
+_BY_KEY = {name.casefold(): handler for name, handler in METHODS.items()}
+
+
+async def invoke(request: Request) -> Response:
+    """Dispatch ``POST Agents/Batch/<Method>`` (method name in any case)."""
+    handler = _BY_KEY.get(request.path_params["method"].casefold())
+    if handler is None:
+        raise RouteNotFound(path=request.url.path)
+    ctx, principal = await caller(request)
+    params = await _parameters(request, ctx)
+    return await handler(Call(request, ctx, principal, params))
