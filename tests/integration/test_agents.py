@@ -10,7 +10,9 @@ from tests.integration.test_seed_endpoint import basic, make_task
 AGENT = "/api/v1/Agents/Batch/"
 
 
-def call(server: LiveServer, method: str, body: object = None, user: str = "alice", **kwargs: object):  # type: ignore[no-untyped-def]
+def call(
+    server: LiveServer, method: str, body: object = None, user: str = "alice", **kwargs: object
+):  # type: ignore[no-untyped-def]
     """POST an agent method."""
     with server.client() as client:
         if body is None:
@@ -31,7 +33,11 @@ def tasks(server: LiveServer) -> dict[str, int]:
             "/api/v1/BatchTask", json={"Name": "batchtask.retention", "IsSystemTask": True},
             headers=basic("admin"),
         ).json()  # fmt: skip
-        client.put(f"/api/v1/BatchTask/{ids['alice_export']}", json={"State": "Succeeded"}, headers=basic("alice"))
+        client.put(
+            f"/api/v1/BatchTask/{ids['alice_export']}",
+            json={"State": "Succeeded"},
+            headers=basic("alice"),
+        )
     return ids
 
 
@@ -41,7 +47,9 @@ def ids_of(response) -> list[int]:  # type: ignore[no-untyped-def]
     return [item["Id"] for item in response.json()]
 
 
-def test_get_batch_task_info_and_null_when_missing(server: LiveServer, tasks: dict[str, int]) -> None:
+def test_get_batch_task_info_and_null_when_missing(
+    server: LiveServer, tasks: dict[str, int]
+) -> None:
     """GetBatchTaskInfo returns the carrier, or 200 null — never 404."""
     found = call(server, "GetBatchTaskInfo", {"Id": tasks["bob_sleep"]})
     missing = call(server, "GetBatchTaskInfo", {"id": 99999})
@@ -53,7 +61,9 @@ def test_query_string_parameters_work_too(server: LiveServer, tasks: dict[str, i
     """Simple parameters may come in the query string instead of a body."""
     response = call(server, f"GetBatchTaskInfo?Id={tasks['alice_sleep']}")
     assert response.json()["Id"] == tasks["alice_sleep"]
-    listed = call(server, f"GetBatchTaskInfosByAssociates?AssociateIds=0,{server.users['bob'].associate_id}")
+    listed = call(
+        server, f"GetBatchTaskInfosByAssociates?AssociateIds=0,{server.users['bob'].associate_id}"
+    )
     assert ids_of(listed) == [tasks["bob_sleep"], tasks["system"]]
 
 
@@ -62,7 +72,9 @@ def test_associate_ids_semantics(server: LiveServer, tasks: dict[str, int]) -> N
     alice = server.users["alice"].associate_id
     everything = sorted(tasks.values())
     assert ids_of(call(server, "GetBatchTaskInfosByAssociates", {"AssociateIds": []})) == everything
-    assert ids_of(call(server, "GetBatchTaskInfosByAssociates", {"AssociateIds": [0]})) == [tasks["system"]]
+    assert ids_of(call(server, "GetBatchTaskInfosByAssociates", {"AssociateIds": [0]})) == [
+        tasks["system"]
+    ]
     users = ids_of(call(server, "GetBatchTaskInfosByAssociates", {"AssociateIds": [-1]}))
     assert users == sorted([tasks["alice_sleep"], tasks["alice_export"], tasks["bob_sleep"]])
     both = ids_of(call(server, "GetBatchTaskInfosByAssociates", {"AssociateIds": [-1, 0]}))
@@ -74,28 +86,84 @@ def test_associate_ids_semantics(server: LiveServer, tasks: dict[str, int]) -> N
 def test_state_and_name_filters(server: LiveServer, tasks: dict[str, int]) -> None:
     """The ByState / ByName… / GetAll… / GetSystem… families filter as documented."""
     alice = server.users["alice"].associate_id
-    assert ids_of(call(server, "GetBatchTaskInfosByState", {"State": "New"})) == [tasks["alice_sleep"], tasks["bob_sleep"]]
-    assert ids_of(call(server, "GetBatchTaskInfosByAssociatesAndState", {"AssociateIds": [alice], "State": "succeeded"})) == [tasks["alice_export"]]
-    assert ids_of(call(server, "GetBatchTaskInfosByAssociatesAndState", {"AssociateIds": [], "State": "All"})) == sorted(tasks.values())
-    assert ids_of(call(server, "GetBatchTaskInfosByNameAndAssociates", {"Name": "batchtask.sleep", "AssociateIds": [-1]})) == [tasks["alice_sleep"], tasks["bob_sleep"]]
-    assert ids_of(call(server, "GetBatchTaskInfosByNameAndState", {"Name": "", "State": "New"})) == [tasks["alice_sleep"], tasks["bob_sleep"]]
-    assert ids_of(call(server, "GetBatchTaskInfosByNameAndState", {"Name": "batchtask.retention", "State": "New"})) == []
-    assert ids_of(call(server, "GetAllBatchTaskInfosByName", {"TaskName": "batchtask.retention"})) == [tasks["system"]]
-    assert ids_of(call(server, "GetAllBatchTaskInfosByName", {"TaskName": None})) == sorted(tasks.values())
-    assert ids_of(call(server, "GetAllBatchTaskInfosByNameAndState", {"TaskName": "BATCHTASK.SLEEP", "State": "New"})) == [tasks["alice_sleep"], tasks["bob_sleep"]]
-    assert ids_of(call(server, "GetSystemBatchTaskInfosByName", {"TaskName": ""})) == [tasks["system"]]
-    assert ids_of(call(server, "GetSystemBatchTaskInfosByNameAndState", {"TaskName": "", "State": "Failed"})) == []
+    assert ids_of(call(server, "GetBatchTaskInfosByState", {"State": "New"})) == [
+        tasks["alice_sleep"],
+        tasks["bob_sleep"],
+    ]
+    assert ids_of(
+        call(
+            server,
+            "GetBatchTaskInfosByAssociatesAndState",
+            {"AssociateIds": [alice], "State": "succeeded"},
+        )
+    ) == [tasks["alice_export"]]
+    assert ids_of(
+        call(server, "GetBatchTaskInfosByAssociatesAndState", {"AssociateIds": [], "State": "All"})
+    ) == sorted(tasks.values())
+    assert ids_of(
+        call(
+            server,
+            "GetBatchTaskInfosByNameAndAssociates",
+            {"Name": "batchtask.sleep", "AssociateIds": [-1]},
+        )
+    ) == [tasks["alice_sleep"], tasks["bob_sleep"]]
+    assert ids_of(
+        call(server, "GetBatchTaskInfosByNameAndState", {"Name": "", "State": "New"})
+    ) == [tasks["alice_sleep"], tasks["bob_sleep"]]
+    assert (
+        ids_of(
+            call(
+                server,
+                "GetBatchTaskInfosByNameAndState",
+                {"Name": "batchtask.retention", "State": "New"},
+            )
+        )
+        == []
+    )
+    assert ids_of(
+        call(server, "GetAllBatchTaskInfosByName", {"TaskName": "batchtask.retention"})
+    ) == [tasks["system"]]
+    assert ids_of(call(server, "GetAllBatchTaskInfosByName", {"TaskName": None})) == sorted(
+        tasks.values()
+    )
+    assert ids_of(
+        call(
+            server,
+            "GetAllBatchTaskInfosByNameAndState",
+            {"TaskName": "BATCHTASK.SLEEP", "State": "New"},
+        )
+    ) == [tasks["alice_sleep"], tasks["bob_sleep"]]
+    assert ids_of(call(server, "GetSystemBatchTaskInfosByName", {"TaskName": ""})) == [
+        tasks["system"]
+    ]
+    assert (
+        ids_of(
+            call(
+                server, "GetSystemBatchTaskInfosByNameAndState", {"TaskName": "", "State": "Failed"}
+            )
+        )
+        == []
+    )
 
 
 def test_start_update_delete(server: LiveServer) -> None:
     """StartBatchJob (wrapped), UpdateBatchTask (by carrier Id), DeleteBatchTask(s)."""
-    started = call(server, "StartBatchJob", {"BatchTaskInfo": {"Name": "batchtask.sleep", "Description": "a"}})
+    started = call(
+        server, "StartBatchJob", {"BatchTaskInfo": {"Name": "batchtask.sleep", "Description": "a"}}
+    )
     task_id = started.json()
     assert isinstance(task_id, int)
     second = call(server, "StartBatchJob", {"batchtaskinfo": {"Name": "batchtask.sleep"}}).json()
-    updated = call(server, "UpdateBatchTask", {"BatchTaskInfo": {"Id": task_id, "Description": "b", "Name": "ignored"}})
+    updated = call(
+        server,
+        "UpdateBatchTask",
+        {"BatchTaskInfo": {"Id": task_id, "Description": "b", "Name": "ignored"}},
+    )
     assert (updated.json()["Description"], updated.json()["Name"]) == ("b", "batchtask.sleep")
-    assert call(server, "UpdateBatchTask", {"BatchTaskInfo": {"Id": 99999, "Description": "b"}}).json() is None
+    assert (
+        call(server, "UpdateBatchTask", {"BatchTaskInfo": {"Id": 99999, "Description": "b"}}).json()
+        is None
+    )
     deleted = call(server, "DeleteBatchTask", {"BatchTaskId": task_id})
     assert (deleted.status_code, deleted.content) == (204, b"")
     assert call(server, "DeleteBatchTasks", {"BatchTaskIds": [second, 99999]}).status_code == 204
@@ -153,6 +221,27 @@ def test_unknown_method_is_404_and_get_is_405(server: LiveServer) -> None:
 
 def test_rights_apply_to_agents(server: LiveServer, tasks: dict[str, int]) -> None:
     """bob cannot update or delete alice's task through the agent either (403)."""
-    assert call(server, "UpdateBatchTask", {"BatchTaskInfo": {"Id": tasks["alice_sleep"], "Description": "x"}}, user="bob").status_code == 403
-    assert call(server, "DeleteBatchTask", {"BatchTaskId": tasks["alice_sleep"]}, user="bob").status_code == 403
-    assert call(server, "StartBatchJob", {"BatchTaskInfo": {"Name": "x", "IsSystemTask": True}}, user="bob").status_code == 403
+    assert (
+        call(
+            server,
+            "UpdateBatchTask",
+            {"BatchTaskInfo": {"Id": tasks["alice_sleep"], "Description": "x"}},
+            user="bob",
+        ).status_code
+        == 403
+    )
+    assert (
+        call(
+            server, "DeleteBatchTask", {"BatchTaskId": tasks["alice_sleep"]}, user="bob"
+        ).status_code
+        == 403
+    )
+    assert (
+        call(
+            server,
+            "StartBatchJob",
+            {"BatchTaskInfo": {"Name": "x", "IsSystemTask": True}},
+            user="bob",
+        ).status_code
+        == 403
+    )

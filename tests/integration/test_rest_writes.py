@@ -16,7 +16,9 @@ def post(server: LiveServer, user: str, body: object, headers: dict[str, str] | 
     """POST a task as ``user`` and return the new id."""
     with server.client() as client:
         response = client.post(
-            "/api/v1/BatchTask", content=json.dumps(body), headers={**basic(user), **JSON, **(headers or {})}
+            "/api/v1/BatchTask",
+            content=json.dumps(body),
+            headers={**basic(user), **JSON, **(headers or {})},
         )
     assert response.status_code == 200, response.text
     task_id = response.json()
@@ -104,7 +106,9 @@ def test_system_tasks_need_an_admin(server: LiveServer) -> None:
 def test_bad_bodies_are_400_naming_the_field(server: LiveServer, body: object, field: str) -> None:
     """Wrong types, lengths and enum names are 400 with the field in the message; nothing stored."""
     with server.client() as client:
-        response = client.post("/api/v1/BatchTask", content=json.dumps(body), headers={**basic("alice"), **JSON})
+        response = client.post(
+            "/api/v1/BatchTask", content=json.dumps(body), headers={**basic("alice"), **JSON}
+        )
         assert response.status_code == 400, response.text
         assert field in response.json()["ErrorMessage"]
         assert client.get("/api/v1/BatchTask/1", headers=basic("alice")).status_code == 404
@@ -134,7 +138,9 @@ JSON_BOMBS = [
 def test_json_bombs_are_4xx(server: LiveServer, body: bytes) -> None:
     """Suite B4: deep nesting, huge numbers, NaN, duplicate keys, bad UTF-8 … are 400, never 5xx."""
     with server.client() as client:
-        response = client.post("/api/v1/BatchTask", content=body, headers={**basic("alice"), **JSON})
+        response = client.post(
+            "/api/v1/BatchTask", content=body, headers={**basic("alice"), **JSON}
+        )
     assert 400 <= response.status_code < 500, response.text
     assert response.json()["Error"] is True
 
@@ -174,7 +180,9 @@ def test_xml_attacks_are_4xx(server: LiveServer, body: bytes) -> None:
     """Suite B5: entities, external DTDs, deep nesting, wrong root, malformed → 400, never 5xx."""
     with server.client() as client:
         response = client.post(
-            "/api/v1/BatchTask", content=body, headers={**basic("alice"), "Content-Type": "text/xml"}
+            "/api/v1/BatchTask",
+            content=body,
+            headers={**basic("alice"), "Content-Type": "text/xml"},
         )
         assert 400 <= response.status_code < 500, response.text
         assert "root:" not in response.text
@@ -194,8 +202,17 @@ def test_put_changes_only_the_four_fields(server: LiveServer) -> None:
         )  # fmt: skip
     assert response.status_code == 200
     body = response.json()
-    assert (body["Id"], body["Name"], body["AssociateId"]) == (task_id, "batchtask.sleep", server.users["alice"].associate_id)
-    assert (body["State"], body["Description"], body["Response"], body["Request"]) == ("Failed", "after", "why", "r1")
+    assert (body["Id"], body["Name"], body["AssociateId"]) == (
+        task_id,
+        "batchtask.sleep",
+        server.users["alice"].associate_id,
+    )
+    assert (body["State"], body["Description"], body["Response"], body["Request"]) == (
+        "Failed",
+        "after",
+        "why",
+        "r1",
+    )
     assert (body["ProgressPercent"], body["StartCount"], body["IsSystemTask"]) == (0, 0, False)
 
 
@@ -204,7 +221,9 @@ def test_put_refuses_query_only_states(server: LiveServer, state: str) -> None:
     """All and Unknown are never stored: 400."""
     task_id = make_task(server, "alice")
     with server.client() as client:
-        response = client.put(f"/api/v1/BatchTask/{task_id}", json={"State": state}, headers=basic("alice"))
+        response = client.put(
+            f"/api/v1/BatchTask/{task_id}", json={"State": state}, headers=basic("alice")
+        )
     assert response.status_code == 400
     assert "State" in response.json()["ErrorMessage"]
 
@@ -213,9 +232,15 @@ def test_put_missing_is_404_and_others_are_403(server: LiveServer) -> None:
     """PUT on a missing id → 404; on another user's task → 403 and the row is unchanged."""
     task_id = make_task(server, "alice", description="mine")
     with server.client() as client:
-        missing = client.put("/api/v1/BatchTask/4242", json={"Description": "x"}, headers=basic("alice"))
-        forbidden = client.put(f"/api/v1/BatchTask/{task_id}", json={"Description": "bob"}, headers=basic("bob"))
-        by_admin = client.put(f"/api/v1/BatchTask/{task_id}", json={"Description": "admin"}, headers=basic("admin"))
+        missing = client.put(
+            "/api/v1/BatchTask/4242", json={"Description": "x"}, headers=basic("alice")
+        )
+        forbidden = client.put(
+            f"/api/v1/BatchTask/{task_id}", json={"Description": "bob"}, headers=basic("bob")
+        )
+        by_admin = client.put(
+            f"/api/v1/BatchTask/{task_id}", json={"Description": "admin"}, headers=basic("admin")
+        )
         after = client.get(f"/api/v1/BatchTask/{task_id}", headers=basic("alice")).json()
     assert (missing.status_code, forbidden.status_code, by_admin.status_code) == (404, 403, 200)
     assert after["Description"] == "admin"
@@ -240,11 +265,15 @@ def test_get_by_state_lists_user_tasks_of_every_user(server: LiveServer) -> None
     alice = make_task(server, "alice")
     bob = make_task(server, "bob")
     with server.client() as client:
-        system = client.post("/api/v1/BatchTask", json={"Name": "x", "IsSystemTask": True}, headers=basic("admin")).json()
+        system = client.post(
+            "/api/v1/BatchTask", json={"Name": "x", "IsSystemTask": True}, headers=basic("admin")
+        ).json()
         client.put(f"/api/v1/BatchTask/{bob}", json={"State": "Succeeded"}, headers=basic("bob"))
         new = client.get("/api/v1/BatchTask/new", headers=basic("alice"))
         every = client.get("/api/v1/BatchTask/ALL", headers=basic("alice"))
-        succeeded = client.get("/api/v1/BatchTask/Succeeded", headers={**basic("alice"), "Accept": "application/xml"})
+        succeeded = client.get(
+            "/api/v1/BatchTask/Succeeded", headers={**basic("alice"), "Accept": "application/xml"}
+        )
         misspelt = client.get("/api/v1/BatchTask/Acquired", headers=basic("alice"))
     assert [task["Id"] for task in new.json()] == [alice]
     assert [task["Id"] for task in every.json()] == [alice, bob]
