@@ -99,6 +99,22 @@ class Settings:
     concurrency: int = 4
     lease: float = 30.0
     heartbeat: float = 10.0
+    #: Seconds between looks for due tasks and stop requests when nothing is pushed (SQLite).
+    poll_interval: float = 0.5
+    #: Seconds a stopped or timed-out handler gets to return before it is interrupted.
+    cancel_grace: float = 10.0
+    #: Seconds running tasks get to finish after SIGTERM before they are released.
+    shutdown_grace: float = 10.0
+    #: Folder of the files tasks write (``FileName``); empty = ``files/`` beside the SQLite file,
+    #: else in the user's data directory.
+    files_dir: str = ""
+    #: URL prefixes ``batchtask.http`` may POST to; empty = none.
+    http_allow: tuple[str, ...] = ()
+    #: Seconds finished tasks are kept before retention deletes them; 0 = kept forever.
+    retention_succeeded: int = 0
+    retention_failed: int = 0
+    #: Seconds between retention runs.
+    retention_interval: int = 3600
 
     def __post_init__(self) -> None:
         problems = list(_problems(self))
@@ -109,6 +125,17 @@ class Settings:
     def online_mode(self) -> bool:
         """SOTicket and Bearer requests must carry a registered SO-AppToken."""
         return bool(self.app_tokens)
+
+    @property
+    def files_path(self) -> Path:
+        """Where tasks write their files."""
+        if self.files_dir:
+            return Path(self.files_dir)
+        if self.database_url.startswith("sqlite:///"):
+            return Path(self.database_url[len("sqlite:///") :]).parent / "files"
+        from platformdirs import user_data_dir  # noqa: PLC0415 - only needed without a file
+
+        return Path(user_data_dir("batchtask")) / "files"
 
     @property
     def jwt_enabled(self) -> bool:
@@ -231,6 +258,17 @@ def _problems(settings: Settings) -> list[str]:
         "heartbeat",
         "must be positive and shorter than the lease",
     )
+    need(settings.poll_interval > 0, "poll_interval", "must be positive")
+    need(settings.cancel_grace >= 0, "cancel_grace", "must not be negative")
+    need(settings.shutdown_grace >= 0, "shutdown_grace", "must not be negative")
+    need(
+        all(prefix.startswith(("http://", "https://")) for prefix in settings.http_allow),
+        "http_allow",
+        "each prefix must start with http:// or https://",
+    )
+    need(settings.retention_succeeded >= 0, "retention_succeeded", "must not be negative")
+    need(settings.retention_failed >= 0, "retention_failed", "must not be negative")
+    need(settings.retention_interval >= 1, "retention_interval", "must be at least 1")
     need(settings.pg_pool_size >= 1, "pg_pool_size", "must be at least 1")
     need(settings.throttle_window > 0, "throttle_window", "must be positive")
     need(settings.throttle_free_failures >= 1, "throttle_free_failures", "must be at least 1")

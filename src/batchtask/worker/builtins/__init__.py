@@ -1,0 +1,47 @@
+"""Built-in task definitions (SPEC §8.1), registered by every worker.
+
+Each module exposes ``definitions(env) -> list[Definition]`` and, when it runs on a schedule,
+``periodic(env) -> list[Periodic]``. To add one (``batchtask.export`` is next), write the module and
+list it in ``MODULES``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from batchtask.config import Settings
+from batchtask.domain.clock import Clock
+from batchtask.domain.ports import RunRepository
+from batchtask.worker.periodic import Periodic
+from batchtask.worker.registry import Definition
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    """What built-in handlers may use besides their task context."""
+
+    settings: Settings
+    runs: RunRepository
+    clock: Clock
+
+
+def builtin_definitions(env: Environment) -> list[Definition]:
+    """Every built-in definition."""
+    return [spec for module in _modules() for spec in module.definitions(env)]
+
+
+def builtin_periodic(env: Environment) -> list[Periodic]:
+    """The built-ins that run on a schedule with the current settings."""
+    return [
+        item
+        for module in _modules()
+        if hasattr(module, "periodic")
+        for item in module.periodic(env)
+    ]
+
+
+def _modules() -> tuple[Any, ...]:
+    from batchtask.worker.builtins import callback, retention, sleep  # noqa: PLC0415 - cycle
+
+    return (sleep, callback, retention)

@@ -1,0 +1,53 @@
+"""``batchtask.retention`` (SPEC §8.6): deletes finished tasks older than their state's TTL.
+
+Runs as a periodic system task (AssociateId 0) when ``retention_succeeded`` or
+``retention_failed`` is set; ``SucceededManualCleanup`` tasks are never purged, and internal tasks
+are already deleted when they succeed. Purging goes in batches so a large backlog never holds the
+write lock for long, and a Stop takes effect between batches.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from batchtask.domain.state import BatchTaskState
+from batchtask.worker.builtins import Environment
+from batchtask.worker.context import TaskContext
+from batchtask.worker.periodic import Periodic
+from batchtask.worker.registry import Definition
+
+NAME = "batchtask.retention"
+DESCRIPTION = "[SR_BATCH_RETENTION_DESCRIPTION]"
+BATCH = 500
+
+
+def definitions(env: Environment) -> list[Definition]:
+    """The retention definition, bound to the database and the TTL settings."""
+    settings, runs, clock = env.settings, env.runs, env.clock
+    ttls = (
+        (BatchTaskState.Succeeded, settings.retention_succeeded),
+        (BatchTaskState.Failed, settings.retention_failed),
+    )
+
+    async def retention(ctx: TaskContext) -> None:
+        deleted = 0
+        active = [(state, ttl) for state, ttl in ttls if ttl > 0]
+        for done, (state, ttl) in enumerate(active):
+            before = clock.now() - timedelta(seconds=ttl)
+            while not ctx.cancelled:
+                count = await runs.purge(state, before=before, limit=BATCH)
+                deleted += count
+                if count < BATCH:
+                    break
+            ctx.progress(100 * (done + 1) / len(active), f"{deleted} tasks deleted")
+        ctx.result(f"{deleted} tasks deleted")
+
+    return [Definition(NAME, retention, description=DESCRIPTION, max_starts=3, backoff=60.0)]
+
+
+def periodic(env: Environment) -> list[Periodic]:
+    """Scheduled only when a TTL is set."""
+    settings = env.settings
+    if settings.retention_succeeded <= 0 and settings.retention_failed <= 0:
+        return []
+    return [Periodic(NAME, float(settings.retention_interval), DESCRIPTION)]

@@ -1,0 +1,494 @@
+"""The worker: claim → start → run the handler → record how it ended (SPEC §8.2–§8.4).
+
+::
+
+    New ──claim──▶ Aquired ──start──▶ Started ──┬─ returned ──────────▶ Succeeded | ManualCleanup
+     ▲                                          ├─ raised, starts left ─▶ New (not before backoff)
+     │                                          ├─ raised, none left ──▶ Failed (error summary)
+     │                                          ├─ Stop requested ─────▶ Failed [SR_BATCH_CANCELLED]
+     │                                          ├─ timeout ────────────▶ Failed [SR_BATCH_TIMED_OUT]
+     └──────────── release (SIGTERM) ───────────┴─ lease lost ─────────▶ (no write: not ours)
+
+One asyncio task per attempt; ``concurrency`` bounds them. Around them run the lease keeper
+(heartbeats, stop detection), the wake-up listener, the reaper and the periodic scheduler. Every
+write after the claim is fenced (``RunRepository``), so this module never has to ask "is the task
+still mine?" before writing: the database answers.
+
+Shutdown (SIGTERM): stop claiming at once, let running handlers finish within ``shutdown_grace``,
+then stop the rest and release their tasks to ``New`` immediately (not after the lease). A second
+request skips the grace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import timedelta
+from enum import Enum
+from pathlib import Path
+from typing import Any, TypeVar
+
+from batchtask.config import Settings
+from batchtask.domain.clock import Clock
+from batchtask.domain.errors import StorageUnavailable
+from batchtask.domain.ports import Attempt, Completion, LeaseStatus, RunRepository
+from batchtask.domain.state import BatchTaskState
+from batchtask.services.container import Services
+from batchtask.worker.backoff import retry_delay
+from batchtask.worker.builtins import Environment, builtin_definitions, builtin_periodic
+from batchtask.worker.context import TaskContext, TaskInfo
+from batchtask.worker.execution import Execution, HandlerResult
+from batchtask.worker.lease import LeaseKeeper
+from batchtask.worker.periodic import Periodic, PeriodicScheduler
+from batchtask.worker.reaper import Reaper
+from batchtask.worker.registry import Definition, Registry
+from batchtask.worker.wakeup import Wakeup
+
+log = logging.getLogger("batchtask.worker")
+
+CANCELLED = "[SR_BATCH_CANCELLED]"
+TIMED_OUT = "[SR_BATCH_TIMED_OUT]"
+#: Seconds between two progress writes of one task.
+PROGRESS_INTERVAL = 0.5
+
+T = TypeVar("T")
+
+
+def default_owner() -> str:
+    """``host:pid:random`` — unique per worker start, readable in the event log."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerConfig:
+    """The knobs of one worker (from ``Settings``, overridable per command)."""
+
+    files_dir: Path
+    concurrency: int = 4
+    lease: float = 30.0
+    heartbeat: float = 10.0
+    poll_interval: float = 0.5
+    cancel_grace: float = 10.0
+    shutdown_grace: float = 10.0
+    owner: str = field(default_factory=default_owner)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> WorkerConfig:
+        """The settings' values; ``None`` overrides are ignored."""
+        names = {spec.name for spec in fields(cls)} - {"files_dir", "owner"}
+        values: dict[str, Any] = {name: getattr(settings, name) for name in names}
+        values["files_dir"] = settings.files_path
+        values.update({key: value for key, value in overrides.items() if value is not None})
+        return cls(**values)
+
+
+@dataclass(slots=True)
+class WorkerStats:
+    """Counters since the worker started (for logs, tests and benchmarks)."""
+
+    claimed: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    retried: int = 0
+    released: int = 0
+    cancelled: int = 0
+    timed_out: int = 0
+    #: Attempts this worker lost (reaped, stopped while Aquired, changed from outside).
+    lost: int = 0
+
+
+class Abort(Enum):
+    """Why the worker stopped waiting for a handler."""
+
+    CANCELLED = "stop requested"
+    TIMED_OUT = "timed out"
+    LOST = "lease lost"
+    SHUTDOWN = "worker shutting down"
+
+
+class _Run:
+    """The worker's state of one running attempt."""
+
+    def __init__(
+        self, attempt: Attempt, spec: Definition, files_dir: Path, loop: asyncio.AbstractEventLoop
+    ) -> None:
+        self.attempt = attempt
+        self.spec = spec
+        self.loop = loop
+        self.changed = asyncio.Event()
+        self.reason: Abort | None = None
+        self.started = time.monotonic()
+        cancel = threading.Event()
+        self.ctx = TaskContext(
+            TaskInfo.of(attempt.task), files_dir=files_dir, cancel_flag=cancel,
+            on_change=self.notify,
+        )  # fmt: skip
+        self.execution = Execution(spec, self.ctx, cancel, files_dir)
+        self._timers: list[asyncio.TimerHandle] = []
+
+    def notify(self) -> None:
+        """The handler reported something (from any thread)."""
+        with contextlib.suppress(RuntimeError):  # loop closed: the attempt is long over
+            self.loop.call_soon_threadsafe(self.changed.set)
+
+    def abort(self, reason: Abort, grace: float) -> None:
+        """Ask the handler to stop, and interrupt it after ``grace`` seconds."""
+        if self.reason is None or reason is Abort.LOST:
+            self.reason = reason
+        self.execution.request_cancel()
+        if grace <= 0:
+            self.execution.interrupt()
+        else:
+            self._timers.append(self.loop.call_later(grace, self.execution.interrupt))
+
+    def later(self, delay: float, callback: Callable[[], None]) -> None:
+        """Run ``callback`` after ``delay`` seconds unless the attempt ends first."""
+        self._timers.append(self.loop.call_later(delay, callback))
+
+    def cancel_timers(self) -> None:
+        """The attempt ended."""
+        for timer in self._timers:
+            timer.cancel()
+
+
+class Worker:
+    """Runs the tasks of the definitions in ``registry``."""
+
+    def __init__(
+        self,
+        runs: RunRepository,
+        registry: Registry,
+        clock: Clock,
+        config: WorkerConfig,
+        *,
+        periodic: Sequence[Periodic] = (),
+    ) -> None:
+        self._runs = runs
+        self._registry = registry
+        self._clock = clock
+        self.config = config
+        self.stats = WorkerStats()
+        self._actor = f"worker:{config.owner}"
+        self._wakeup = Wakeup(runs, on_cancel=self._pushed_cancel)
+        self._keeper = LeaseKeeper(
+            runs, clock, lease=config.lease, heartbeat=config.heartbeat,
+            poll_interval=config.poll_interval, pushed=lambda: self._wakeup.pushing,
+        )  # fmt: skip
+        self._reaper = Reaper(
+            runs, clock, interval=config.heartbeat, actor=f"reaper:{config.owner}",
+            on_requeued=self._wakeup.poke,
+        )  # fmt: skip
+        self._scheduler = PeriodicScheduler(runs, clock, periodic, actor=self._actor)
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._active: dict[int, _Run] = {}
+        self._closing = False
+        self._releasing = False
+        self._hurry = asyncio.Event()
+        self._grace = config.shutdown_grace
+        self.ready = asyncio.Event()
+
+    @property
+    def owner(self) -> str:
+        """This worker's lease owner name."""
+        return self.config.owner
+
+    @property
+    def running(self) -> int:
+        """Attempts in progress."""
+        return len(self._tasks)
+
+    def shutdown(self, grace: float | None = None) -> None:
+        """Stop claiming; running tasks get ``grace`` seconds (default ``shutdown_grace``).
+
+        Safe to call from a signal handler; a second call releases everything at once.
+        """
+        if self._closing:
+            self._grace = 0
+            self._hurry.set()
+        else:
+            self._closing = True
+            self._grace = self.config.shutdown_grace if grace is None else grace
+        self._wakeup.poke()
+
+    async def run(self) -> None:
+        """Work until :meth:`shutdown`, then drain."""
+        background = [
+            asyncio.create_task(self._wakeup.run(), name="batchtask-wakeup"),
+            asyncio.create_task(self._keeper.run(), name="batchtask-lease-keeper"),
+            asyncio.create_task(self._reaper.run(), name="batchtask-reaper"),
+        ]
+        try:
+            definition_ids = await self._register()
+            if definition_ids is not None:
+                background.append(
+                    asyncio.create_task(self._scheduler.run(), name="batchtask-periodic")
+                )
+                log.info(
+                    "worker %s: %d slots, definitions %s", self.owner, self.config.concurrency,
+                    ", ".join(spec.name for spec in self._registry),
+                )  # fmt: skip
+                self.ready.set()
+                await self._claim_loop(definition_ids)
+            await self._drain()
+        finally:
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
+            await self._wakeup.close()
+            log.info("worker %s stopped: %s", self.owner, self.stats)
+
+    async def _register(self) -> list[int] | None:
+        """Upsert our definitions, retrying while the database is away; ``None`` on shutdown."""
+        delay = 0.5
+        while not self._closing:
+            try:
+                ids = await self._runs.register(
+                    [spec.policy() for spec in self._registry], now=self._clock.now()
+                )
+            except StorageUnavailable as exc:
+                log.warning("registering definitions failed (%s); retrying", exc)
+                await self._wakeup.wait(delay)
+                delay = min(30.0, delay * 2)
+                continue
+            return list(ids.values())
+        return None
+
+    async def _claim_loop(self, definition_ids: list[int]) -> None:
+        delay = self.config.poll_interval
+        while not self._closing:
+            free = self.config.concurrency - len(self._tasks)
+            if free > 0:
+                now = self._clock.now()
+                try:
+                    attempts = await self._runs.claim(
+                        definition_ids, owner=self.owner, limit=free, now=now,
+                        lease_expires=now + timedelta(seconds=self.config.lease),
+                    )  # fmt: skip
+                except StorageUnavailable as exc:
+                    log.warning("claiming failed (%s); retrying in %.1f s", exc, delay)
+                    await self._wakeup.wait(delay)
+                    delay = min(30.0, delay * 2)
+                    continue
+                delay = self.config.poll_interval
+                for attempt in attempts:
+                    self._launch(attempt)
+                if len(attempts) == free and not self._closing:
+                    continue  # there may be more: claim again at once when a slot frees
+            await self._wakeup.wait(self.config.poll_interval)
+
+    def _launch(self, attempt: Attempt) -> None:
+        self.stats.claimed += 1
+        task = asyncio.create_task(self._attempt(attempt), name=f"batchtask-{attempt.task_id}")
+        self._tasks[attempt.task_id] = task
+
+        def done(_: asyncio.Task[None]) -> None:
+            self._tasks.pop(attempt.task_id, None)
+            self._wakeup.poke()
+            if not _.cancelled() and _.exception() is not None:
+                log.error("task %s: worker error", attempt.task_id, exc_info=_.exception())
+
+        task.add_done_callback(done)
+
+    async def _drain(self) -> None:
+        deadline = time.monotonic() + self._grace
+        while self._tasks and not self._hurry.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            await asyncio.wait(set(self._tasks.values()), timeout=min(remaining, 0.1))
+        self._releasing = True
+        for run in list(self._active.values()):
+            run.abort(Abort.SHUTDOWN, grace=0)
+        if self._tasks:
+            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+
+    def _pushed_cancel(self, task_id: int) -> None:
+        if task_id in self._active:
+            self._keeper.check_soon()
+
+    async def _attempt(self, attempt: Attempt) -> None:
+        spec = self._registry.get(attempt.task.name)
+        if spec is None:  # cannot happen unless a definition was renamed under us
+            await self._persist(lambda: self._runs.release(attempt, now=self._clock.now()))
+            return
+        now = self._clock.now()
+        lease = now + timedelta(seconds=self.config.lease)
+        try:
+            started = await self._runs.start(attempt, now=now, lease_expires=lease)
+        except StorageUnavailable as exc:
+            log.warning(
+                "task %s: could not start (%s); the reaper will return it", attempt.task_id, exc
+            )
+            started = False
+        if not started:
+            self.stats.lost += 1
+            return
+        run = _Run(attempt, spec, self.config.files_dir, asyncio.get_running_loop())
+        self._active[attempt.task_id] = run
+        self._keeper.hold(attempt, lambda status: self._on_status(run, status))
+        if spec.timeout is not None:
+            run.later(spec.timeout, lambda: run.abort(Abort.TIMED_OUT, self.config.cancel_grace))
+        if self._releasing:
+            run.abort(Abort.SHUTDOWN, grace=0)
+        flusher = asyncio.create_task(self._flush_progress(run))
+        try:
+            result = await run.execution.run()
+        finally:
+            run.cancel_timers()
+            flusher.cancel()
+        try:
+            await self._conclude(run, result)
+        finally:
+            self._keeper.release(attempt.task_id)
+            self._active.pop(attempt.task_id, None)
+        if run.execution.straggling and not self._closing:
+            log.warning(
+                "task %s: handler ignored the stop and is still running; its slot stays busy",
+                attempt.task_id,
+            )
+            await run.execution.settled()
+
+    def _on_status(self, run: _Run, status: LeaseStatus) -> None:
+        if status is LeaseStatus.LOST:
+            run.abort(Abort.LOST, grace=0)
+        elif run.reason is None:
+            run.abort(Abort.CANCELLED, self.config.cancel_grace)
+
+    async def _flush_progress(self, run: _Run) -> None:
+        """At most one progress write per ``PROGRESS_INTERVAL``; the last one rides on finish."""
+        while True:
+            await run.changed.wait()
+            run.changed.clear()
+            progress = run.ctx.take_progress()
+            if progress is not None:
+                try:
+                    applied = await self._runs.progress(
+                        run.attempt, *progress, now=self._clock.now()
+                    )
+                except StorageUnavailable as exc:
+                    log.warning("task %s: progress not written (%s)", run.attempt.task_id, exc)
+                    applied = True
+                if not applied:
+                    self._keeper.check_soon()
+            await asyncio.sleep(PROGRESS_INTERVAL)
+
+    async def _conclude(self, run: _Run, result: HandlerResult) -> None:
+        attempt, spec, reason = run.attempt, run.spec, run.reason
+        snap = run.ctx.snapshot()
+        percent, text = snap.progress if snap.progress is not None else (None, None)
+        elapsed = time.monotonic() - run.started
+        if reason is Abort.LOST:
+            self.stats.lost += 1
+            log.warning("task %s: no longer ours (%s); dropped", attempt.task_id, reason.value)
+            return
+        runs, clock = self._runs, self._clock
+        if result.ok and reason is None:
+            state = (
+                BatchTaskState.SucceededManualCleanup
+                if snap.manual_cleanup
+                else BatchTaskState.Succeeded
+            )
+            done = Completion(
+                state, result=snap.result, file_name=snap.file_name, progress_percent=100,
+                progress_description=text, reason=f"succeeded in {elapsed:.2f} s",
+            )  # fmt: skip
+            written = await self._persist(lambda: runs.finish(attempt, done, now=clock.now()))
+        elif reason is Abort.SHUTDOWN:
+            written = await self._persist(lambda: runs.release(attempt, now=clock.now()))
+        elif reason in (Abort.CANCELLED, Abort.TIMED_OUT):
+            response = CANCELLED if reason is Abort.CANCELLED else TIMED_OUT
+            why = reason.value if spec.timeout is None else f"{reason.value} ({spec.timeout:g} s)"
+            end = Completion(
+                BatchTaskState.Failed, response=response, result=snap.result,
+                progress_percent=percent, progress_description=text,
+                reason=why if reason is Abort.TIMED_OUT else reason.value,
+            )  # fmt: skip
+            written = await self._persist(lambda: runs.finish(attempt, end, now=clock.now()))
+        elif result.permanent or attempt.starts_used >= spec.max_starts:
+            end = Completion(
+                BatchTaskState.Failed, response=result.error, result=snap.result,
+                progress_percent=percent, progress_description=text,
+                reason=f"failed after {attempt.starts_used} start(s)",
+            )  # fmt: skip
+            written = await self._persist(lambda: runs.finish(attempt, end, now=clock.now()))
+        else:
+            delay = retry_delay(spec.backoff, attempt.starts_used)
+            written = await self._persist(
+                lambda: runs.retry(
+                    attempt,
+                    now=clock.now(),
+                    response=result.error,
+                    run_after=clock.now() + timedelta(seconds=delay),
+                )
+            )
+        self._count(run, written, reason, handler_ok=result.ok)
+
+    def _count(
+        self, run: _Run, written: BatchTaskState | None, reason: Abort | None, *, handler_ok: bool
+    ) -> None:
+        attempt = run.attempt
+        if written is None:
+            self.stats.lost += 1
+        elif written is BatchTaskState.New:
+            if reason is Abort.SHUTDOWN:
+                self.stats.released += 1
+            else:
+                self.stats.retried += 1
+        elif written is BatchTaskState.Failed:
+            self.stats.failed += 1
+            if reason is Abort.TIMED_OUT:
+                self.stats.timed_out += 1
+            elif reason is Abort.CANCELLED or handler_ok:  # success turned into a stop
+                self.stats.cancelled += 1
+        else:
+            self.stats.succeeded += 1
+        log.info(
+            "task %s (%s) attempt %s: %s after %.2f s", attempt.task_id, attempt.task.name,
+            attempt.start_count, "fenced out" if written is None else written.name,
+            time.monotonic() - run.started,
+        )  # fmt: skip
+
+    async def _persist(self, write: Callable[[], Awaitable[T]]) -> T | None:
+        """Run a final write, retrying while the database is away for up to one lease."""
+        delay = 0.2
+        deadline = time.monotonic() + self.config.lease
+        while True:
+            try:
+                return await write()
+            except StorageUnavailable as exc:
+                problem = exc
+            if time.monotonic() + delay > deadline:
+                log.error("could not record a task's end (%s); the reaper will recover it", problem)
+                return None
+            await asyncio.sleep(delay)
+            delay = min(5.0, delay * 2)
+
+
+def build_worker(
+    services: Services,
+    *,
+    config: WorkerConfig | None = None,
+    definitions: Sequence[Definition] = (),
+    entry_points: bool = True,
+) -> Worker:
+    """A worker for the services' database: built-ins, ``definitions`` and installed plug-ins."""
+    settings = services.settings
+    env = Environment(settings=settings, runs=services.store.runs, clock=services.clock)
+    registry = Registry([*builtin_definitions(env), *definitions])
+    if entry_points:
+        registry.load_entry_points()
+    return Worker(
+        services.store.runs,
+        registry,
+        services.clock,
+        config or WorkerConfig.from_settings(settings),
+        periodic=[p for p in builtin_periodic(env) if registry.get(p.name) is not None],
+    )

@@ -1,0 +1,311 @@
+"""The worker on a real database (both engines): run, retry, stop, time out, hand back, lose."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Collection
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from batchtask.domain.clock import SystemClock
+from batchtask.domain.ports import Attempt
+from batchtask.domain.state import BatchTaskState
+from batchtask.domain.task import BatchTask, NewTask, TaskUpdate
+from batchtask.storage.store import SqlStore
+from batchtask.worker.registry import MARK, Definition, Registry
+from batchtask.worker.runner import Worker, WorkerConfig
+from tests.unit.worker import handlers
+
+pytestmark = pytest.mark.anyio
+S = BatchTaskState
+FINISHED = (S.Succeeded, S.SucceededManualCleanup, S.Failed)
+
+
+def spec(handler: Any) -> Definition:
+    found: Definition = getattr(handler, MARK)
+    return found
+
+
+def config(tmp_path: Path, **overrides: Any) -> WorkerConfig:
+    values: dict[str, Any] = {
+        "files_dir": tmp_path / "files",
+        "concurrency": 2,
+        "lease": 2.0,
+        "heartbeat": 0.5,
+        "poll_interval": 0.05,
+        "cancel_grace": 0.3,
+        "shutdown_grace": 0.0,
+        "owner": "test-worker",
+    }
+    values.update(overrides)
+    return WorkerConfig(**values)
+
+
+@asynccontextmanager
+async def running(
+    store: SqlStore, tmp_path: Path, *definitions: Definition, runs: Any = None, **overrides: Any
+) -> AsyncIterator[Worker]:
+    """A worker running on the test loop until the block ends."""
+    from batchtask.worker.builtins import sleep  # noqa: PLC0415
+
+    registry = Registry([spec(sleep.sleep), *definitions])
+    worker = Worker(runs or store.runs, registry, SystemClock(), config(tmp_path, **overrides))
+    task = asyncio.create_task(worker.run())
+    await asyncio.wait_for(worker.ready.wait(), 5)
+    try:
+        yield worker
+    finally:
+        worker.shutdown(0)
+        await asyncio.wait_for(task, 10)
+
+
+async def create(store: SqlStore, name: str, **parameters: str) -> int:
+    return await store.tasks.create(
+        NewTask(name=name, associate_id=1, parameters=parameters),
+        now=SystemClock().now(),
+        actor="test",
+    )
+
+
+async def wait_for(
+    store: SqlStore,
+    task_id: int,
+    states: Collection[BatchTaskState] = FINISHED,
+    seconds: float = 10,
+) -> BatchTask:
+    deadline = time.monotonic() + seconds
+    while True:
+        task = await store.tasks.get(task_id)
+        assert task is not None
+        if task.state in states:
+            return task
+        assert time.monotonic() < deadline, f"task {task_id} still {task.state.name}"
+        await asyncio.sleep(0.02)
+
+
+async def test_a_sleep_task_runs_to_success_with_progress(store: SqlStore, tmp_path: Path) -> None:
+    """Claimed, started, progress per step, Succeeded at 100 % with a result and an event trail."""
+    task_id = await create(store, "batchtask.sleep", seconds="0.3", steps="3")
+    async with running(store, tmp_path) as worker:
+        task = await wait_for(store, task_id)
+    assert (task.state, task.progress_percent, task.result) == (S.Succeeded, 100, "slept 0.3 s")
+    assert task.progress_description == "Step 3 of 3"
+    assert (task.start_count, task.lease_owner) == (1, None)
+    assert task.last_started is not None
+    events = await store.tasks.events(task_id)
+    assert [e.to_state for e in events] == [S.New, S.Aquired, S.Started, S.Succeeded]
+    assert events[1].actor == "worker:test-worker"
+    assert worker.stats.succeeded == 1
+
+
+async def test_unknown_definitions_stay_new(store: SqlStore, tmp_path: Path) -> None:
+    """Only names this worker knows are claimed."""
+    other = await create(store, "nobody.knows")
+    mine = await create(store, "batchtask.sleep", seconds="0")
+    async with running(store, tmp_path):
+        await wait_for(store, mine)
+        await asyncio.sleep(0.2)
+    task = await store.tasks.get(other)
+    assert task is not None
+    assert (task.state, task.start_count) == (S.New, 0)
+
+
+async def test_errors_are_retried_then_fail_with_a_summary(store: SqlStore, tmp_path: Path) -> None:
+    """A transient error goes back to New (with backoff) until max_starts, then Failed."""
+    task_id = await create(store, "test.boom")
+    async with running(store, tmp_path, spec(handlers.boom)) as worker:
+        task = await wait_for(store, task_id, (S.Failed,))
+    assert task.start_count == 3
+    assert task.response == "RuntimeError: boom on attempt 3"
+    assert (worker.stats.retried, worker.stats.failed) == (2, 1)
+    reasons = [e.reason for e in await store.tasks.events(task_id) if e.to_state is S.New]
+    assert [r.startswith("retry in") for r in reasons[1:]] == [True, True]
+
+
+async def test_task_failed_is_not_retried(store: SqlStore, tmp_path: Path) -> None:
+    """``TaskFailed`` ends the task at once with its message."""
+    task_id = await create(store, "test.fatal")
+    async with running(store, tmp_path, spec(handlers.fatal)):
+        task = await wait_for(store, task_id)
+    assert (task.state, task.start_count, task.response) == (S.Failed, 1, "bad parameters")
+
+
+async def test_sync_handlers_run_in_a_thread_and_write_files(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    """A plain function runs off the loop; ``ctx.file`` sets FileName; manual cleanup state."""
+    plain = await create(store, "test.thread")
+    manual = await create(store, "test.thread", manual="1")
+    async with running(store, tmp_path, spec(handlers.in_thread)):
+        first = await wait_for(store, plain)
+        second = await wait_for(store, manual)
+    assert (first.state, first.file_name, first.result) == (S.Succeeded, "out.txt", "thread done")
+    written = (tmp_path / "files" / str(plain) / "out.txt").read_text()
+    assert written == f"batchtask-task-{plain}"
+    assert second.state is S.SucceededManualCleanup
+
+
+async def test_progress_writes_are_coalesced(store: SqlStore, tmp_path: Path) -> None:
+    """200 reports in ~1 s become a handful of writes; the last value lands with the end."""
+    calls: list[tuple[int, str]] = []
+
+    class Counting:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(store.runs, name)
+
+        async def progress(self, attempt: Attempt, percent: int, text: str, **kw: Any) -> bool:
+            calls.append((percent, text))
+            return await store.runs.progress(attempt, percent, text, **kw)
+
+    task_id = await create(store, "test.chatty")
+    async with running(store, tmp_path, spec(handlers.chatty), runs=Counting()):
+        task = await wait_for(store, task_id)
+    assert 1 <= len(calls) <= 6
+    assert (task.progress_percent, task.progress_description) == (100, "200")
+
+
+async def test_stop_of_a_running_task_ends_it_cancelled(store: SqlStore, tmp_path: Path) -> None:
+    """The cooperative handler sees ``cancelled`` and the task ends Failed/[SR_BATCH_CANCELLED]."""
+    task_id = await create(store, "batchtask.sleep", seconds="30", steps="30")
+    async with running(store, tmp_path) as worker:
+        await wait_for(store, task_id, (S.Started,))
+        started = time.monotonic()
+        assert await store.runs.request_stop(task_id, now=SystemClock().now(), actor="test")
+        task = await wait_for(store, task_id)
+        assert time.monotonic() - started < 1.5
+    assert (task.state, task.response) == (S.Failed, "[SR_BATCH_CANCELLED]")
+    assert worker.stats.cancelled == 1
+
+
+async def test_a_thread_that_ignores_stop_keeps_its_slot(store: SqlStore, tmp_path: Path) -> None:
+    """After the grace the task is Failed at once, but the slot stays busy until the thread ends."""
+    task_id = await create(store, "test.stubborn.thread", seconds="1.5")
+    async with running(store, tmp_path, spec(handlers.ignores_stop), concurrency=1) as worker:
+        await wait_for(store, task_id, (S.Started,))
+        await store.runs.request_stop(task_id, now=SystemClock().now(), actor="test")
+        task = await wait_for(store, task_id, seconds=2)
+        assert task.response == "[SR_BATCH_CANCELLED]"
+        waiting = await create(store, "batchtask.sleep", seconds="0")
+        await asyncio.sleep(0.3)
+        assert worker.running == 1
+        follow = await store.tasks.get(waiting)
+        assert follow is not None
+        assert follow.state is S.New
+        await wait_for(store, waiting, seconds=5)
+
+
+async def test_a_timeout_fails_the_attempt(store: SqlStore, tmp_path: Path) -> None:
+    """A definition's timeout ends it Failed/[SR_BATCH_TIMED_OUT] (not retried)."""
+    task_id = await create(store, "test.slow")
+    async with running(store, tmp_path, spec(handlers.slow)) as worker:
+        task = await wait_for(store, task_id, seconds=3)
+    assert (task.state, task.response, task.start_count) == (S.Failed, "[SR_BATCH_TIMED_OUT]", 1)
+    assert worker.stats.timed_out == 1
+
+
+async def test_shutdown_releases_running_tasks_at_once(store: SqlStore, tmp_path: Path) -> None:
+    """With no grace left, a running task is back in New in well under a second."""
+    task_id = await create(store, "batchtask.sleep", seconds="30", steps="3")
+    async with running(store, tmp_path) as worker:
+        await wait_for(store, task_id, (S.Started,))
+        started = time.monotonic()
+        worker.shutdown(0)
+        task = await wait_for(store, task_id, (S.New,), seconds=1)
+        assert time.monotonic() - started < 1
+    assert (task.start_count, task.lease_owner) == (1, None)
+    assert worker.stats.released == 1
+    assert (await store.tasks.events(task_id))[-1].reason == "released"
+
+
+async def test_shutdown_lets_short_tasks_finish_within_the_grace(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    """A task that ends within the grace period is recorded, not released."""
+    task_id = await create(store, "batchtask.sleep", seconds="0.5")
+    async with running(store, tmp_path) as worker:
+        await wait_for(store, task_id, (S.Started,))
+        worker.shutdown(5)
+        task = await wait_for(store, task_id)
+    assert task.state is S.Succeeded
+
+
+async def test_a_task_changed_from_outside_is_dropped_without_writes(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    """PUT to a finished state while running: the worker stops the handler and writes nothing."""
+    task_id = await create(store, "batchtask.sleep", seconds="30", steps="30")
+    async with running(store, tmp_path) as worker:
+        await wait_for(store, task_id, (S.Started,))
+        await store.tasks.update(
+            task_id, TaskUpdate(state=S.Failed, response="external"), now=SystemClock().now(),
+            actor="api",
+        )  # fmt: skip
+        deadline = time.monotonic() + 3
+        while worker.stats.lost == 0:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.02)
+    task = await store.tasks.get(task_id)
+    assert task is not None
+    assert (task.state, task.response, task.result) == (S.Failed, "external", "")
+
+
+async def test_internal_tasks_leave_no_row(store: SqlStore, tmp_path: Path) -> None:
+    """An internal task is deleted once it succeeds."""
+    task_id = await store.tasks.create(
+        NewTask(
+            name="batchtask.sleep", associate_id=1, is_internal=True, parameters={"seconds": "0"}
+        ),
+        now=SystemClock().now(),
+        actor="test",
+    )
+    async with running(store, tmp_path):
+        deadline = time.monotonic() + 5
+        while await store.tasks.get(task_id) is not None:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.02)
+    assert [e.to_state for e in await store.tasks.events(task_id)][-2:] == [S.Succeeded, S.Unknown]
+
+
+class TestProcessIsolation:
+    async def test_handlers_run_in_a_child_process(self, store: SqlStore, tmp_path: Path) -> None:
+        """Progress and result come back from the child, sync or async."""
+        sync = await create(store, "test.process")
+        coro = await create(store, "test.process.async")
+        async with running(store, tmp_path, spec(handlers.in_child), spec(handlers.in_child_async)):
+            first = await wait_for(store, sync)
+            second = await wait_for(store, coro)
+        assert first.state is S.Succeeded
+        assert first.result.startswith("done in ")
+        assert first.result != f"done in {__import__('os').getpid()}"
+        assert first.progress_description.startswith("pid ")
+        assert (second.state, second.result) == (S.Succeeded, "async child done")
+
+    async def test_a_stubborn_child_is_killed_after_the_grace(
+        self, store: SqlStore, tmp_path: Path
+    ) -> None:
+        """Stop → cooperative request ignored → killed → Failed/[SR_BATCH_CANCELLED]."""
+        task_id = await create(store, "test.process", seconds="30", stubborn="1")
+        async with running(store, tmp_path, spec(handlers.in_child)):
+            await wait_for(store, task_id, (S.Started,))
+            await asyncio.sleep(0.5)  # let the child start
+            started = time.monotonic()
+            await store.runs.request_stop(task_id, now=SystemClock().now(), actor="test")
+            task = await wait_for(store, task_id, seconds=3)
+            assert time.monotonic() - started < 2
+        assert (task.state, task.response) == (S.Failed, "[SR_BATCH_CANCELLED]")
+
+    async def test_a_child_that_dies_fails_the_attempt(
+        self, store: SqlStore, tmp_path: Path
+    ) -> None:
+        """``os._exit`` in the handler kills only the child; the attempt fails with its code."""
+        task_id = await create(store, "test.process", exit="3")
+        async with running(store, tmp_path, spec(handlers.in_child)) as worker:
+            task = await wait_for(store, task_id)
+        assert (task.state, task.response) == (
+            S.Failed, "the task's process exited with code 3",
+        )  # fmt: skip
+        assert worker.stats.failed == 1
