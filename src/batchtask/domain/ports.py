@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Protocol
 
+from batchtask.domain.archive_query import ArchiveQuery, ArchiveRow
 from batchtask.domain.credential import Credential, CredentialKind
 from batchtask.domain.state import BatchTaskState, CancellationBehaviour
 from batchtask.domain.task import BatchTask, NewTask, TaskOutcome, TaskUpdate
@@ -88,6 +89,10 @@ class TaskRepository(Protocol):
 
     async def events(self, task_id: int) -> list[TaskEvent]:
         """The event log of one task, oldest first."""
+        ...
+
+    async def archive(self, query: ArchiveQuery) -> list[ArchiveRow]:
+        """One page of the BatchTasks archive (``query.top`` rows at most)."""
         ...
 
 

@@ -21,7 +21,7 @@ from batchtask.domain.errors import DomainError
 from batchtask.http.errors import MethodNotAllowed, RouteNotFound
 from batchtask.http.metrics import HttpMetrics, MetricsMiddleware
 from batchtask.http.respond import error_response
-from batchtask.http.routes import agents, batch_task, operations, session
+from batchtask.http.routes import agents, archive, batch_task, operations, session
 from batchtask.services.container import Services
 
 log = logging.getLogger("batchtask.http")
@@ -57,6 +57,7 @@ def routes() -> list[Route]:
     for prefix in ("", "/{context}"):
         base = prefix + "/api/v1/BatchTask"
         api += [
+            Route(base, archive.list_batch_tasks, methods=["GET"]),
             Route(base, batch_task.post_batch_task, methods=["POST"]),
             Route(base + "/{id}", batch_task.get_batch_task, methods=["GET"]),
             Route(base + "/{id}", batch_task.put_batch_task, methods=["PUT"]),

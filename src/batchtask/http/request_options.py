@@ -16,7 +16,7 @@ from batchtask.serialisation.carrier import RenderOptions, parse_select
 
 def media_type(headers: RequestHeaders, query: dict[str, str]) -> MediaType:
     """The response media type (``$format`` over ``Accept``)."""
-    return negotiate(headers.accept, _query(query, "$format"))
+    return negotiate(headers.accept, query_value(query, "$format"))
 
 
 def translator(headers: RequestHeaders) -> Translator:
@@ -26,7 +26,12 @@ def translator(headers: RequestHeaders) -> Translator:
 
 
 def render_options(
-    headers: RequestHeaders, query: dict[str, str], text: Translator, base_zone: ZoneInfo
+    headers: RequestHeaders,
+    query: dict[str, str],
+    text: Translator,
+    base_zone: ZoneInfo,
+    *,
+    carrier_select: bool = True,
 ) -> RenderOptions:
     """Zone, offset and ``$select`` for carriers; ``InvalidInput`` for a bad zone or field."""
     zone, offset = base_zone, False
@@ -34,7 +39,7 @@ def render_options(
         choice = parse_timezone_header(headers.so_timezone)
         zone, offset = choice.zone, choice.include_offset
     select = None
-    raw_select = _query(query, "$select")
+    raw_select = query_value(query, "$select") if carrier_select else None
     if raw_select is not None:
         try:
             select = parse_select(raw_select)
@@ -43,7 +48,7 @@ def render_options(
     return RenderOptions(text, zone, offset, select)
 
 
-def _query(query: dict[str, str], name: str) -> str | None:
+def query_value(query: dict[str, str], name: str) -> str | None:
     """A query parameter by name, case-insensitively (``$Format`` works like ``$format``)."""
     if name in query:
         return query[name]

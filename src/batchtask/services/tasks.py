@@ -7,12 +7,13 @@ owns (Id, AssociateId, Created, StartCount, progress, …) are never taken from 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from batchtask.domain.archive_query import ArchiveQuery, ArchiveRow
 from batchtask.domain.clock import Clock
 from batchtask.domain.errors import Forbidden, InvalidInput, TaskNotFound
 from batchtask.domain.ports import Store, TaskFilter
-from batchtask.domain.rights import TaskRights, may_change, rights_for
+from batchtask.domain.rights import OWNER_RIGHTS, READER_RIGHTS, TaskRights, may_change, rights_for
 from batchtask.domain.state import STORABLE, BatchTaskState
 from batchtask.domain.task import SYSTEM_ASSOCIATE, BatchTask, NewTask, TaskUpdate
 from batchtask.domain.user import Principal
@@ -68,7 +69,9 @@ class TaskService:
         self, principal: Principal, state: BatchTaskState, name: str | None = None
     ) -> list[tuple[BatchTask, TaskRights]]:
         """User tasks (AssociateId ≠ 0, every user's) in a state; ``All`` = every state."""
-        return await self.find(principal, TaskFilter(user_tasks_only=True, state=state, name=name or None))
+        return await self.find(
+            principal, TaskFilter(user_tasks_only=True, state=state, name=name or None)
+        )
 
     async def by_associates(
         self,
@@ -83,7 +86,9 @@ class TaskService:
         if not ids:
             return await self.find(principal, TaskFilter(state=state, name=name or None))
         if ALL_USER_TASKS in ids:
-            tasks = await self.find(principal, TaskFilter(user_tasks_only=True, state=state, name=name or None))
+            tasks = await self.find(
+                principal, TaskFilter(user_tasks_only=True, state=state, name=name or None)
+            )
             if SYSTEM_TASKS in ids:
                 tasks += await self.find(
                     principal, TaskFilter(system_tasks_only=True, state=state, name=name or None)
@@ -127,7 +132,9 @@ class TaskService:
             raise TaskNotFound(task_id)
         if not may_change(principal, task):
             raise Forbidden("Only the owner of the task or an administrator can change it")
-        updated = await self._store.tasks.update(task_id, update, now=self._clock.now(), actor=actor(principal))
+        updated = await self._store.tasks.update(
+            task_id, update, now=self._clock.now(), actor=actor(principal)
+        )
         if updated is None:
             raise TaskNotFound(task_id)
         return updated, rights_for(principal, updated)
@@ -148,4 +155,23 @@ class TaskService:
         task = await self._store.tasks.get(task_id)
         if task is None or not may_change(principal, task):
             return False
-        return await self._store.runs.request_stop(task_id, now=self._clock.now(), actor=actor(principal))
+        return await self._store.runs.request_stop(
+            task_id, now=self._clock.now(), actor=actor(principal)
+        )
+
+    async def archive(
+        self, principal: Principal, query: ArchiveQuery
+    ) -> tuple[list[tuple[ArchiveRow, TaskRights]], bool]:
+        """One page of the archive with the caller's rights per row, and whether more rows follow."""
+        page = await self._store.tasks.archive(
+            replace(
+                query, top=query.top + 1, now=self._clock.now(), associate_id=principal.associate_id
+            )
+        )
+        rows = []
+        for row in page[: query.top]:
+            mine = principal.is_admin or (
+                row.owner != SYSTEM_ASSOCIATE and row.owner == principal.associate_id
+            )
+            rows.append((row, OWNER_RIGHTS if mine else READER_RIGHTS))
+        return rows, len(page) > query.top

@@ -10,7 +10,11 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from batchtask.domain.archive import RestrictionType, find_column
+from batchtask.domain.archive_query import ArchiveQuery, ArchiveRow
+from batchtask.domain.clock import SystemClock
 from batchtask.domain.ports import TaskEvent, TaskFilter
 from batchtask.domain.state import BatchTaskState, CancellationBehaviour
 from batchtask.domain.task import (
@@ -23,6 +27,7 @@ from batchtask.domain.task import (
     TaskUpdate,
 )
 from batchtask.storage.database import Database, Row
+from batchtask.storage.filter_sql import COLUMN_SQL, bind, compile_filter, compile_order_by
 
 TASK_COLUMNS = """
     t.batchtask_id, COALESCE(d.name, ''), t.registered_associate_id, t.detailstable,
@@ -381,6 +386,53 @@ class SqlTaskRepository:
                     to_state=_STATES.get(row[4], BatchTaskState.Unknown),
                     start_count=row[5],
                     reason=row[6],
+                )
+            )
+        return out
+
+    async def archive(self, query: ArchiveQuery) -> list[ArchiveRow]:
+        """One page of the BatchTasks archive; filter and order compiled to bound SQL."""
+        columns = [name for name in query.columns if name in COLUMN_SQL]
+        select = ", ".join(COLUMN_SQL[name] for name in columns)
+        args: list[object] = []
+        where = ""
+        if query.filter is not None:
+            zone = query.zone or ZoneInfo("UTC")
+            now = query.now or SystemClock().now()
+            sql, filter_args = compile_filter(
+                query.filter, self._db.dialect, now=now, zone=zone, associate_id=query.associate_id
+            )
+            where = f" WHERE {sql}"
+            args = bind(filter_args, self._db.ts)
+        order = compile_order_by(query.order, self._db.dialect)
+        rows = await self._db.fetch(
+            "SELECT t.batchtask_id, t.registered_associate_id,"
+            " COALESCE(ua.display_name, ''), COALESCE(ra.display_name, '')"
+            + (f", {select}" if select else "")
+            + " FROM batchtask t"
+            " LEFT JOIN batchtaskdefinition d ON d.batchtaskdefinition_id = t.batchtaskdefinition_id"
+            " LEFT JOIN associate ua ON ua.associate_id = t.updated_associate_id"
+            " LEFT JOIN associate ra ON ra.associate_id = t.registered_associate_id"
+            f"{where} ORDER BY {order} LIMIT ? OFFSET ?",
+            *args,
+            query.top,
+            query.skip,
+        )
+        out = []
+        for row in rows:
+            values: dict[str, object] = {}
+            for index, name in enumerate(columns, start=4):
+                column = find_column(name)
+                value = row[index]
+                if column is not None and column.restriction_type is RestrictionType.DATE:
+                    value = self._db.instant(value)
+                values[name] = value
+            out.append(
+                ArchiveRow(
+                    task_id=row[0],
+                    owner=row[1],
+                    values=values,
+                    names={"updatedBy": row[2], "registeredBy": row[3]},
                 )
             )
         return out

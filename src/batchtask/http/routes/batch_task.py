@@ -48,7 +48,10 @@ def parse_task_id(text: str) -> int | None:
 def check_context(request: Request) -> None:
     """Only the configured ContextIdentifier prefixes the API (any case); others are 404."""
     tenant = request.path_params.get("context")
-    if tenant is not None and tenant.lower() != context_of(request).settings.context_identifier.lower():
+    if (
+        tenant is not None
+        and tenant.lower() != context_of(request).settings.context_identifier.lower()
+    ):
         raise RouteNotFound(path=request.url.path)
 
 
@@ -68,13 +71,21 @@ def path_id(request: Request, name: str = "id") -> int:
     return task_id
 
 
-def options_for(request: Request, ctx: Services) -> RenderOptions:
-    """Carrier rendering options of this request."""
+def options_for(request: Request, ctx: Services, *, carrier_select: bool = True) -> RenderOptions:
+    """Rendering options of this request (``$select`` read as carrier fields unless told not to)."""
     headers = headers_of(request)
-    return render_options(headers, dict(request.query_params), translator(headers), ctx.base_zone)
+    return render_options(
+        headers,
+        dict(request.query_params),
+        translator(headers),
+        ctx.base_zone,
+        carrier_select=carrier_select,
+    )
 
 
-def carriers(items: list[tuple[BatchTask, TaskRights]], options: RenderOptions) -> list[dict[str, Any]]:
+def carriers(
+    items: list[tuple[BatchTask, TaskRights]], options: RenderOptions
+) -> list[dict[str, Any]]:
     """Wire forms of several tasks."""
     return [batch_task_info(task, rights, options) for task, rights in items]
 

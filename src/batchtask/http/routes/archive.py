@@ -1,0 +1,93 @@
+"""``GET /api/v1/BatchTask``: the OData list over the ``BatchTasks`` archive provider (SPEC §7)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from batchtask.domain.archive import DEFAULT_SELECT, find_column
+from batchtask.domain.archive_query import DEFAULT_TOP, MAX_TOP, ArchiveQuery
+from batchtask.domain.errors import InvalidInput
+from batchtask.http.odata_filter import parse_filter, parse_order_by
+from batchtask.http.request_options import media_type, query_value
+from batchtask.http.respond import headers_of, wire_response
+from batchtask.http.routes.batch_task import caller, options_for
+from batchtask.serialisation.archive_list import ListShape, archive_list
+
+MAX_SKIP = 2**63 - 1
+_MODES = {"slim": False, "wide": False, "full": True}
+_OUTPUTS = {"logical": False, "display": True}
+
+
+def _count(query: dict[str, str], name: str, default: int, limit: int) -> int:
+    raw = query_value(query, name)
+    if raw is None or raw.strip() == "":
+        return default
+    text = raw.strip()
+    if not text.isascii() or not text.isdigit():
+        raise InvalidInput(f"{name} must be a non-negative integer", field=name)
+    if len(text) > 19 or int(text) > limit:
+        if name == "$top":
+            return MAX_TOP
+        raise InvalidInput(f"{name} is too large", field=name)
+    return int(text)
+
+
+def _columns(query: dict[str, str]) -> tuple[str, ...]:
+    raw = query_value(query, "$select")
+    if raw is None or not raw.strip():
+        return DEFAULT_SELECT
+    names: list[str] = []
+    for part in raw.split(","):
+        name = part.strip()
+        if not name:
+            continue
+        column = find_column(name)
+        if column is None or not column.is_visible:
+            raise InvalidInput(f"unknown column {name[:60]!r} in $select", field="$select")
+        if column.name not in names:
+            names.append(column.name)
+    return tuple(names)
+
+
+def _choice(query: dict[str, str], name: str, choices: dict[str, bool]) -> bool:
+    raw = query_value(query, name)
+    if raw is None or not raw.strip():
+        return False
+    try:
+        return choices[raw.strip().lower()]
+    except KeyError:
+        raise InvalidInput(f"{name} must be one of {', '.join(choices)}", field=name) from None
+
+
+async def list_batch_tasks(request: Request) -> Response:
+    """The archive page: ``{"odata.metadata", "odata.nextLink", "value"}``."""
+    ctx, principal = await caller(request)
+    query = dict(request.query_params)
+    media = media_type(headers_of(request), query)
+    options = options_for(request, ctx, carrier_select=False)
+    top = _count(query, "$top", DEFAULT_TOP, MAX_TOP)
+    skip = _count(query, "$skip", 0, MAX_SKIP)
+    filter_text = query_value(query, "$filter")
+    order_text = query_value(query, "$orderBy")
+    archive = ArchiveQuery(
+        columns=_columns(query),
+        filter=parse_filter(filter_text) if filter_text is not None else None,
+        order=parse_order_by(order_text) if order_text is not None else (),
+        top=top,
+        skip=skip,
+        zone=options.zone,
+    )
+    shape = ListShape(
+        columns=archive.columns,
+        full=_choice(query, "$mode", _MODES),
+        display=_choice(query, "$output", _OUTPUTS),
+        json_safe=(query_value(query, "$jsonSafe") or "").strip().lower() == "true",
+    )
+    rows, more = await ctx.tasks.archive(principal, archive)
+    next_link = str(request.url.include_query_params(**{"$skip": skip + top})) if more else None
+    tenant = request.path_params.get("context")
+    prefix = f"/{tenant}" if tenant else ""
+    metadata = f"{request.url.scheme}://{request.url.netloc}{prefix}/api/v1/Archive//$metadata"
+    body = archive_list(rows, shape, options, metadata=metadata, next_link=next_link)
+    return wire_response(body, media, root="ODataResponse")
