@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from starlette.applications import Starlette
@@ -18,6 +19,9 @@ from batchtask.services.tasks import TaskService
 from batchtask.services.throttle import LoginThrottle, ThrottlePolicy
 from batchtask.services.users import UserService
 from batchtask.storage.connect import open_store
+from batchtask.worker.runner import Worker, build_worker
+
+log = logging.getLogger("batchtask")
 
 
 async def open_services(
@@ -89,13 +93,46 @@ async def close_services(services: Services) -> None:
     await services.store.close()
 
 
+def start_worker(services: Services) -> tuple[Worker, asyncio.Task[None]]:
+    """Run a worker in the background of the current event loop (``serve`` embeds one)."""
+    worker = build_worker(services)
+    task = asyncio.create_task(worker.run(), name="batchtask-worker")
+
+    def ended(done: asyncio.Task[None]) -> None:
+        if not done.cancelled() and done.exception() is not None:
+            log.error("the embedded worker stopped", exc_info=done.exception())
+
+    task.add_done_callback(ended)
+    return worker, task
+
+
+async def stop_worker(worker: Worker, task: asyncio.Task[None]) -> None:
+    """Shut a background worker down (grace, then release) and wait for it."""
+    worker.shutdown()
+    await asyncio.gather(task, return_exceptions=True)
+
+
 def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
-    """The HTTP application for ``settings``."""
+    """The HTTP application for ``settings``, with a worker unless ``settings.worker`` is off."""
+    workers: dict[int, tuple[Worker, asyncio.Task[None]]] = {}
 
     async def build() -> Services:
-        return await open_services(settings, clock=clock)
+        services = await open_services(settings, clock=clock)
+        if settings.worker:
+            try:
+                workers[id(services)] = start_worker(services)
+            except BaseException:
+                await close_services(services)
+                raise
+        return services
 
-    return create_http_app(build, close_services)
+    async def close(services: Services) -> None:
+        running = workers.pop(id(services), None)
+        if running is not None:
+            await stop_worker(*running)
+        await close_services(services)
+
+    return create_http_app(build, close)
 
 
 def app_from_env() -> Starlette:

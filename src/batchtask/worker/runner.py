@@ -201,6 +201,11 @@ class Worker:
         return self.config.owner
 
     @property
+    def registry(self) -> Registry:
+        """The definitions this worker runs."""
+        return self._registry
+
+    @property
     def running(self) -> int:
         """Attempts in progress."""
         return len(self._tasks)
