@@ -1,4 +1,4 @@
-"""``batchtask``: serve, migrate, manage users and credentials.
+"""``batchtask``: serve, run workers, migrate, manage users, credentials and tasks.
 
 Every command takes ``--database URL`` (else ``BATCHTASK_DATABASE_URL``, else a SQLite file in the
 user's data directory). Settings come from ``BATCHTASK_*`` variables, validated before anything
@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from batchtask import __version__
-from batchtask.cli import credentials, db, serve, users
+from batchtask.cli import credentials, db, serve, task, users, worker
 from batchtask.config import Settings, SettingsError
 from batchtask.domain.errors import DomainError
 
@@ -29,6 +29,8 @@ def parser() -> argparse.ArgumentParser:
     db.register(commands)
     users.register(commands)
     credentials.register(commands)
+    worker.register(commands)
+    task.register(commands)
     return top
 
 
