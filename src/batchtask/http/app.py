@@ -21,7 +21,7 @@ from batchtask.domain.errors import DomainError
 from batchtask.http.errors import MethodNotAllowed, RouteNotFound
 from batchtask.http.metrics import HttpMetrics, MetricsMiddleware
 from batchtask.http.respond import error_response
-from batchtask.http.routes import agents, archive, batch_task, operations, session
+from batchtask.http.routes import agents, archive, batch_task, docs, operations, session
 from batchtask.services.container import Services
 
 log = logging.getLogger("batchtask.http")
@@ -72,6 +72,9 @@ def routes() -> list[Route]:
         Route("/healthz", operations.healthz, methods=["GET"]),
         Route("/readyz", operations.readyz, methods=["GET"]),
         Route("/metrics", operations.metrics, methods=["GET"]),
+        Route("/api/openapi.json", docs.openapi, methods=["GET"]),
+        Route("/api/docs", docs.page, methods=["GET"]),
+        Route("/api/docs/static/{name}", docs.asset, methods=["GET"]),
     ]
 
 
