@@ -4,11 +4,14 @@ Why three keys: a per-user lockout alone lets anyone lock a victim out from anyw
 victim's own address keeps its own budget (``pair``). The per-address cap stops credential stuffing
 across many names; the per-user cap stops a distributed attack on one name. Keys are built from the
 *supplied* username whether or not it exists, so a block never reveals which users exist. The
-counters live in the shared database, so every API process spends one budget.
+counters live in the shared database, so every API process spends one budget. A supplied name can
+be as long as a request body, so long key parts are stored as their SHA-256: the row stays small
+(PostgreSQL cannot index a key of several KiB) and an attacker cannot fill the table with bulk.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 from datetime import timedelta
@@ -36,9 +39,19 @@ class ThrottlePolicy:
         return int(min(self.max_block, 2 ** min(excess - 1, 30)))
 
 
+#: Longest user name or address kept verbatim in a throttle key; longer ones are hashed.
+MAX_KEY_PART = 128
+
+
+def _bounded(part: str) -> str:
+    if len(part) <= MAX_KEY_PART:
+        return part
+    return "sha256:" + hashlib.sha256(part.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def _keys(username: str, address: str) -> tuple[str, str, str]:
-    name = username.casefold()
-    return f"pair:{name}|{address}", f"addr:{address}", f"user:{name}"
+    name, where = _bounded(username.casefold()), _bounded(address)
+    return f"pair:{name}|{where}", f"addr:{where}", f"user:{name}"
 
 
 class LoginThrottle:
