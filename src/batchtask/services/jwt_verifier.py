@@ -5,10 +5,17 @@ configured JWKS (file or URL; ``jku``, ``x5u`` and embedded ``jwk`` headers are 
 algorithm must be one of the configured asymmetric ones (so ``alg=none`` and HMAC-with-public-key
 confusion cannot pass), and ``exp``, ``nbf`` (when present), ``iat``, ``iss`` and ``aud`` are all
 checked. ID tokens (``nonce``/``at_hash`` claims) are refused as access tokens.
+
+Two gaps of PyJWT are closed here. It reads ``exp``/``nbf``/``iat`` with ``int()``, which accepts
+strings such as ``"4102444800"``, so those claims must be JSON numbers (RFC 7519 NumericDate). And
+its segment decoding has been lenient (older releases dropped characters outside the alphabet; the
+current one still accepts ``=`` padding, which RFC 7515 forbids), so a token must have the exact
+compact JWS shape before it is parsed: one token, one spelling.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +24,9 @@ import jwt
 from batchtask.domain.errors import AuthenticationFailed
 
 MAX_TOKEN_LENGTH = 8192
+#: Compact JWS: three non-empty base64url segments without padding.
+_COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+_NUMERIC_DATES = ("exp", "nbf", "iat")
 
 
 def _fail(reason: str) -> AuthenticationFailed:
@@ -68,6 +78,8 @@ class PyJwtVerifier:
         """The verified token's user name claim."""
         if len(token) > MAX_TOKEN_LENGTH:
             raise _fail("too long")
+        if _COMPACT_JWS.fullmatch(token) is None:
+            raise _fail("not a compact JWS")
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -87,6 +99,10 @@ class PyJwtVerifier:
             )
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise _fail(str(exc)) from exc
+        for name in _NUMERIC_DATES:
+            value = claims.get(name)
+            if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
+                raise _fail(f"{name} is not a NumericDate")
         if "nonce" in claims or "at_hash" in claims:
             raise _fail("an ID token is not an access token")
         subject = claims.get(self._claim)
