@@ -43,11 +43,12 @@ async def login(request: Request) -> Response:
     response = wire_response(
         body, media_type(headers, dict(request.query_params)), root="LoginResult"
     )
+    # Browser-session cookies (no Max-Age): the session slides on the server with each use, so a
+    # fixed cookie lifetime would log an active user out six hours after login.
     secure = ctx.settings.cookie_secure
-    lifetime = ctx.settings.ticket_lifetime
-    response.set_cookie(SESSION_COOKIE, result.session, max_age=lifetime, path="/",
+    response.set_cookie(SESSION_COOKIE, result.session, path="/",
                         secure=secure, httponly=True, samesite="strict")  # fmt: skip
-    response.set_cookie(XSRF_COOKIE, result.xsrf, max_age=lifetime, path="/",
+    response.set_cookie(XSRF_COOKIE, result.xsrf, path="/",
                         secure=secure, httponly=False, samesite="strict")  # fmt: skip
     response.headers["cache-control"] = "no-store"
     return response
