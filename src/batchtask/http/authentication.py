@@ -5,6 +5,13 @@ malformed — no scheme, bad base64, no colon, a repeated header — is a 401, n
 ``Authorization`` header the browser-session path applies: the session cookie plus an
 ``X-XSRF-TOKEN`` header equal to the token issued with that session, on every method; cross-site
 requests (``Sec-Fetch-Site`` or a foreign ``Origin``) are refused outright.
+
+Basic credentials are ambient too: a browser that once answered our ``WWW-Authenticate: Basic``
+challenge re-sends them on its own, even on a request another site triggers. The challenge must stay
+(SPEC §4.1), so a cross-site request carrying Basic credentials is refused (403) like a cross-site
+session request. SOTicket and Bearer are never sent by a browser on its own and are not checked.
+``/login`` refuses cross-site requests too (login CSRF: a foreign page must not log the browser in
+to an account of the attacker's choosing).
 """
 
 from __future__ import annotations
@@ -47,6 +54,12 @@ def decode_basic(value: str) -> tuple[str, str]:
     return username, password
 
 
+def refuse_cross_site(headers: RequestHeaders) -> None:
+    """``Forbidden`` (403) when a browser marks the request as coming from another site."""
+    if _cross_site(headers):
+        raise Forbidden("Cross-site requests are refused")
+
+
 def _cross_site(headers: RequestHeaders) -> bool:
     site = (headers.sec_fetch_site or "").strip().lower()
     if site in {"cross-site", "same-site"}:
@@ -66,9 +79,11 @@ async def authenticate(headers: RequestHeaders, address: str, auth: Authenticato
     if headers.authorization is not None:
         if headers.authorization_count > 1:
             raise AuthenticationFailed("More than one Authorization header")
-        if len(headers.authorization) > MAX_HEADER:
-            raise AuthenticationFailed("Authorization header too long")
         scheme, credentials = split_scheme(headers.authorization)
+        if len(headers.authorization) > MAX_HEADER:
+            raise AuthenticationFailed(
+                "Authorization header too long", invalid_token=scheme == "bearer"
+            )
         if not credentials:
             raise AuthenticationFailed("Authorization header without credentials")
         if scheme == "soticket":
@@ -76,12 +91,12 @@ async def authenticate(headers: RequestHeaders, address: str, auth: Authenticato
         if scheme == "bearer":
             return await auth.bearer(credentials, headers.so_apptoken)
         if scheme == "basic":
+            refuse_cross_site(headers)
             username, password = decode_basic(credentials)
             return await auth.basic(username, password, address)
         raise AuthenticationFailed("Unsupported authorization scheme")
     session = headers.cookies().get(SESSION_COOKIE)
     if not session:
         raise AuthenticationFailed("Authentication required")
-    if _cross_site(headers):
-        raise Forbidden("Cross-site requests are refused")
+    refuse_cross_site(headers)
     return await auth.session(session, headers.xsrf)

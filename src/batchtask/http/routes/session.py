@@ -8,7 +8,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from batchtask.domain.errors import InvalidInput
-from batchtask.http.authentication import SESSION_COOKIE, XSRF_COOKIE, authenticate
+from batchtask.http.authentication import (
+    SESSION_COOKIE,
+    XSRF_COOKIE,
+    authenticate,
+    refuse_cross_site,
+)
 from batchtask.http.body import parsed_body
 from batchtask.http.request_options import media_type
 from batchtask.http.respond import client_address, context_of, headers_of, wire_response
@@ -28,6 +33,7 @@ async def login(request: Request) -> Response:
     """Check ``{username, password}`` (JSON, XML or form); issue a ticket, a session and XSRF token."""
     ctx = context_of(request)
     headers = headers_of(request)
+    refuse_cross_site(headers)
     kind, value = await parsed_body(request, ctx.settings.body_limit)
     if kind == "xml":
         value = value[1]
