@@ -109,6 +109,11 @@ class Authenticator:
         self._basic: dict[bytes, tuple[int, str, float]] = {}
         self._users: dict[int, tuple[User | None, float]] = {}
 
+    @property
+    def password_verifications(self) -> int:
+        """Argon2 verifications started so far by this process (tests and metrics read it)."""
+        return self._hasher.verifications
+
     # ---------------------------------------------------------------- Basic
 
     async def basic(self, username: str, password: str, address: str) -> Principal:
