@@ -18,7 +18,7 @@ from typing import Any
 
 import asyncpg
 
-from batchtask.domain.errors import Conflict, StorageUnavailable
+from batchtask.domain.errors import Conflict, InvalidInput, StorageUnavailable
 from batchtask.storage.database import Database, Row
 
 _PLACEHOLDER = re.compile(r"\?")
@@ -160,4 +160,7 @@ def _wrap(exc: Exception) -> Exception:
         return Conflict(str(exc))
     if isinstance(exc, _UNAVAILABLE):
         return StorageUnavailable(str(exc))
+    if isinstance(exc, asyncpg.exceptions.DataError | asyncpg.exceptions.ProgramLimitExceededError):
+        # A value the database cannot hold (too long to index, out of range): the client's input.
+        return InvalidInput(f"a value is too large for the database: {type(exc).__name__}")
     return exc
