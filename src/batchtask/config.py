@@ -108,6 +108,8 @@ class Settings:
     #: Folder of the files tasks write (``FileName``); empty = ``files/`` beside the SQLite file,
     #: else in the user's data directory.
     files_dir: str = ""
+    #: Modules whose ``@definition`` handlers workers run, besides installed plug-ins.
+    handlers: tuple[str, ...] = ()
     #: URL prefixes ``batchtask.http`` may POST to; empty = none.
     http_allow: tuple[str, ...] = ()
     #: Seconds finished tasks are kept before retention deletes them; 0 = kept forever.
@@ -257,6 +259,11 @@ def _problems(settings: Settings) -> list[str]:
         0 < settings.heartbeat < settings.lease,
         "heartbeat",
         "must be positive and shorter than the lease",
+    )
+    need(
+        all(part.isidentifier() for name in settings.handlers for part in name.split(".")),
+        "handlers",
+        "a comma-separated list of module names",
     )
     need(settings.poll_interval > 0, "poll_interval", "must be positive")
     need(settings.cancel_grace >= 0, "cancel_grace", "must not be negative")

@@ -11,12 +11,14 @@ import threading
 import time
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
 from batchtask.domain.clock import SystemClock
 from batchtask.domain.state import BatchTaskState
 from batchtask.domain.task import BatchTask, NewTask
+from batchtask.storage.connect import open_store
 from batchtask.storage.store import SqlStore
 
 pytestmark = [pytest.mark.e2e, pytest.mark.anyio]
@@ -34,6 +36,7 @@ class WorkerProcess:
             "BATCHTASK_DATABASE_URL": database,
             "BATCHTASK_POLL_INTERVAL": "0.1",
             "BATCHTASK_CANCEL_GRACE": "0.5",
+            "BATCHTASK_HANDLERS": "tests.unit.worker.handlers",
         }
         self.process = subprocess.Popen(
             [*BATCHTASK, "worker", "--lease", "2", "--heartbeat", "0.5", *args],
@@ -79,9 +82,9 @@ def worker(database: str, *args: str) -> Iterator[WorkerProcess]:
         process.stop()
 
 
-async def create(store: SqlStore, **parameters: str) -> int:
+async def create(store: SqlStore, name: str = "batchtask.sleep", **parameters: str) -> int:
     return await store.tasks.create(
-        NewTask(name="batchtask.sleep", associate_id=0, parameters=parameters),
+        NewTask(name=name, associate_id=0, parameters=parameters),
         now=SystemClock().now(),
         actor="e2e",
     )
@@ -159,3 +162,46 @@ async def test_sigterm_hands_a_running_task_back_at_once(
         assert running.process.wait(10) == 0, running.output
     assert (task.start_count, task.lease_owner) == (1, None)
     assert "released=1" in running.output
+
+
+async def test_a_process_isolated_handler_dies_with_its_worker(tmp_path: Path) -> None:
+    """kill -9 of the worker ends the handler's child process too, so the task can never run
+    twice at once after the reaper hands it to another worker (engine-independent: SQLite)."""
+    database_url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    store = await open_store(database_url, auto_migrate=True, synchronous="NORMAL")
+    try:
+        await _orphan_check(store, database_url)
+    finally:
+        await store.close()
+
+
+async def _orphan_check(store: SqlStore, database_url: str) -> None:
+    task_id = await create(store, "test.process", seconds="60", stubborn="1")
+    with worker(database_url) as running:
+        task = await wait_for(store, task_id, (S.Started,), 10)
+        deadline = time.monotonic() + 10
+        while not task.progress_description.startswith("pid "):
+            assert time.monotonic() < deadline, running.output
+            await asyncio.sleep(0.05)
+            task = await wait_for(store, task_id, (S.Started,), 1)
+        child = int(task.progress_description.split()[1])
+        os.kill(child, 0)  # alive
+        running.process.send_signal(signal.SIGKILL)
+        running.process.wait(5)
+    deadline = time.monotonic() + 3
+    while _alive(child):
+        assert time.monotonic() < deadline, f"child {child} outlived its worker"
+        await asyncio.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (exited, not yet reaped by init) counts as gone.
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False

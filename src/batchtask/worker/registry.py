@@ -19,7 +19,7 @@ import inspect
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from importlib import metadata
+from importlib import import_module, metadata
 from types import ModuleType
 from typing import Any, Literal, TypeVar
 
@@ -177,6 +177,14 @@ class Registry:
 
     def __len__(self) -> int:
         return len(self._by_key)
+
+
+def import_handlers(module: str) -> ModuleType:
+    """Import a handler module named in the ``handlers`` setting."""
+    try:
+        return import_module(module)
+    except ImportError as exc:
+        raise DefinitionError(f"handler module {module!r}: {exc}") from exc
 
 
 def _importable(handler: Callable[..., Any]) -> bool:

@@ -49,7 +49,7 @@ from batchtask.worker.execution import Execution, HandlerResult
 from batchtask.worker.lease import LeaseKeeper
 from batchtask.worker.periodic import Periodic, PeriodicScheduler
 from batchtask.worker.reaper import Reaper
-from batchtask.worker.registry import Definition, Registry
+from batchtask.worker.registry import Definition, Registry, import_handlers
 from batchtask.worker.wakeup import Wakeup
 
 log = logging.getLogger("batchtask.worker")
@@ -488,6 +488,8 @@ def build_worker(
     settings = services.settings
     env = Environment(settings=settings, runs=services.store.runs, clock=services.clock)
     registry = Registry([*builtin_definitions(env), *definitions])
+    for module in settings.handlers:
+        registry.collect(import_handlers(module))
     if entry_points:
         registry.load_entry_points()
     return Worker(

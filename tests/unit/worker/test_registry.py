@@ -11,7 +11,7 @@ from batchtask.domain.ports import DefinitionPolicy
 from batchtask.domain.state import CancellationBehaviour
 from batchtask.worker.context import TaskContext
 from batchtask.worker.errors import DefinitionError
-from batchtask.worker.registry import MARK, Definition, Registry, definition
+from batchtask.worker.registry import MARK, Definition, Registry, definition, import_handlers
 from tests.unit.worker import handlers
 
 
@@ -94,3 +94,10 @@ def test_entry_points_are_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
     entries[:] = [Entry("broken", "nope:x", ImportError("no module nope"))]
     with pytest.raises(DefinitionError, match="plug-in 'broken'"):
         Registry().load_entry_points()
+
+
+def test_handler_modules_from_settings_are_imported() -> None:
+    """``BATCHTASK_HANDLERS`` names modules; a missing one is a clear error."""
+    assert import_handlers("tests.unit.worker.handlers") is handlers
+    with pytest.raises(DefinitionError, match=r"handler module 'no\.such\.module'"):
+        import_handlers("no.such.module")
