@@ -38,7 +38,6 @@ from typing import Any, TypeVar
 
 from batchtask.config import Settings
 from batchtask.domain.clock import Clock
-from batchtask.domain.errors import StorageUnavailable
 from batchtask.domain.ports import Attempt, Completion, LeaseStatus, RunRepository
 from batchtask.domain.state import BatchTaskState
 from batchtask.services.container import Services
@@ -258,7 +257,7 @@ class Worker:
                 ids = await self._runs.register(
                     [spec.policy() for spec in self._registry], now=self._clock.now()
                 )
-            except StorageUnavailable as exc:
+            except Exception as exc:  # database away or failing: retry, never die
                 log.warning("registering definitions failed (%s); retrying", exc)
                 await self._wakeup.wait(delay)
                 delay = min(30.0, delay * 2)
@@ -277,7 +276,7 @@ class Worker:
                         definition_ids, owner=self.owner, limit=free, now=now,
                         lease_expires=now + timedelta(seconds=self.config.lease),
                     )  # fmt: skip
-                except StorageUnavailable as exc:
+                except Exception as exc:  # database away or failing: retry, never die
                     log.warning("claiming failed (%s); retrying in %.1f s", exc, delay)
                     await self._wakeup.wait(delay)
                     delay = min(30.0, delay * 2)
@@ -328,7 +327,7 @@ class Worker:
         lease = now + timedelta(seconds=self.config.lease)
         try:
             started = await self._runs.start(attempt, now=now, lease_expires=lease)
-        except StorageUnavailable as exc:
+        except Exception as exc:  # database away: leave it to the lease and the reaper
             log.warning(
                 "task %s: could not start (%s); the reaper will return it", attempt.task_id, exc
             )
@@ -378,7 +377,7 @@ class Worker:
                     applied = await self._runs.progress(
                         run.attempt, *progress, now=self._clock.now()
                     )
-                except StorageUnavailable as exc:
+                except Exception as exc:  # database away or failing: retry, never die
                     log.warning("task %s: progress not written (%s)", run.attempt.task_id, exc)
                     applied = True
                 if not applied:
@@ -468,7 +467,7 @@ class Worker:
         while True:
             try:
                 return await write()
-            except StorageUnavailable as exc:
+            except Exception as exc:  # database away or failing: retry, never die
                 problem = exc
             if time.monotonic() + delay > deadline:
                 log.error("could not record a task's end (%s); the reaper will recover it", problem)

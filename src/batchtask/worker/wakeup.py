@@ -13,7 +13,6 @@ import contextlib
 import logging
 from collections.abc import Callable
 
-from batchtask.domain.errors import StorageUnavailable
 from batchtask.domain.ports import RunRepository, Subscription
 
 log = logging.getLogger("batchtask.worker")
@@ -55,7 +54,7 @@ class Wakeup:
                 await self.close()
                 try:
                     self._subscription = await self._runs.listen(self.poke, self._on_cancel)
-                except StorageUnavailable as exc:
+                except Exception as exc:  # database away or failing: retry, never die
                     log.warning("LISTEN failed (%s); polling, retrying in %.0f s", exc, backoff)
                     await asyncio.sleep(backoff)
                     backoff = min(_MAX_BACKOFF, backoff * 2)
