@@ -367,8 +367,10 @@ class Worker:
             run.abort(Abort.CANCELLED, self.config.cancel_grace)
 
     async def _flush_progress(self, run: _Run) -> None:
-        """At most one progress write per ``PROGRESS_INTERVAL``; the last one rides on finish."""
+        """At most one progress write per ``PROGRESS_INTERVAL``, the first one no sooner than that
+        after the start (short tasks write none); the last value always rides on the final write."""
         while True:
+            await asyncio.sleep(PROGRESS_INTERVAL)
             await run.changed.wait()
             run.changed.clear()
             progress = run.ctx.take_progress()
@@ -382,7 +384,6 @@ class Worker:
                     applied = True
                 if not applied:
                     self._keeper.check_soon()
-            await asyncio.sleep(PROGRESS_INTERVAL)
 
     async def _conclude(self, run: _Run, result: HandlerResult) -> None:
         attempt, spec, reason = run.attempt, run.spec, run.reason
