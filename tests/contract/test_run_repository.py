@@ -427,3 +427,32 @@ class TestListen:
         finally:
             await subscription.close()
         assert not subscription.alive
+
+
+async def test_stop_racing_with_success_never_reports_a_false_stop(
+    store: SqlStore, clock: FakeClock, database_url: str
+) -> None:
+    """Stop and finish from two connections at once: Stop is true exactly when the task ends
+    Failed/[SR_BATCH_CANCELLED], and false exactly when it Succeeded (reliability plan F6)."""
+    other = await open_store(database_url, clock=clock, synchronous="NORMAL")
+    try:
+        outcomes = set()
+        for round_ in range(16):
+            attempt = await started(store, clock)
+            stop = other.runs.request_stop(attempt.task_id, now=clock.now(), actor="u")
+            finish = store.runs.finish(attempt, Completion(S.Succeeded), now=clock.now())
+            if round_ % 2:
+                written, stopped = await asyncio.gather(finish, stop)
+            else:
+                stopped, written = await asyncio.gather(stop, finish)
+            outcomes.add(stopped)
+            task = await store.tasks.get(attempt.task_id)
+            assert task is not None
+            assert task.state is written
+            if stopped:
+                assert (task.state, task.response) == (S.Failed, "[SR_BATCH_CANCELLED]")
+            else:
+                assert task.state is S.Succeeded
+        assert outcomes == {True, False}
+    finally:
+        await other.close()
