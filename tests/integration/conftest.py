@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -118,9 +119,9 @@ def test_settings(database_url: str, **overrides: Any) -> Settings:
 
 
 @pytest.fixture
-def server(database_url: str, clock: FakeClock) -> Iterator[LiveServer]:
+def server(database_url: str, clock: FakeClock, tmp_path: Path) -> Iterator[LiveServer]:
     """A live server on each engine with users ``admin`` (admin), ``alice`` and ``bob``."""
-    settings = test_settings(database_url)
+    settings = test_settings(database_url, files_dir=str(tmp_path / "files"))
     if not database_url.startswith("sqlite"):
         # PostgreSQL databases are upgraded explicitly, as in production.
         from batchtask.storage import migration  # noqa: PLC0415

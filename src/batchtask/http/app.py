@@ -21,7 +21,15 @@ from batchtask.domain.errors import DomainError
 from batchtask.http.errors import MethodNotAllowed, RouteNotFound
 from batchtask.http.metrics import HttpMetrics, MetricsMiddleware
 from batchtask.http.respond import error_response
-from batchtask.http.routes import agents, archive, batch_task, docs, operations, session
+from batchtask.http.routes import (
+    agents,
+    archive,
+    batch_task,
+    docs,
+    operations,
+    session,
+    task_files,
+)
 from batchtask.services.container import Services
 
 log = logging.getLogger("batchtask.http")
@@ -67,6 +75,7 @@ def routes() -> list[Route]:
         ]
     return [
         *api,
+        Route("/admin/api/tasks/{id}/file", task_files.task_file, methods=["GET"]),
         Route("/login", session.login, methods=["POST"]),
         Route("/logout", session.logout, methods=["POST"]),
         Route("/healthz", operations.healthz, methods=["GET"]),
