@@ -19,7 +19,7 @@ from batchtask.services.demo import DEMO_ADMIN, DEMO_USER, seed_demo
 
 def register(commands: Any) -> None:
     """Add ``serve``."""
-    serve = commands.add_parser("serve", help="run the HTTP API (and, later, a worker)")
+    serve = commands.add_parser("serve", help="run the HTTP API with an embedded worker")
     serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 8000)")
     add_database(serve)

@@ -87,9 +87,8 @@ def _parameters(value: Any) -> dict[str, str]:
     if len(value) > MAX_PARAMETERS:
         raise InvalidInput(f"ParameterObject has more than {MAX_PARAMETERS} entries", field="ParameterObject")
     out: dict[str, str] = {}
-    for key, item in value.items():
-        if item is None:
-            item = ""
+    for key, given in value.items():
+        item = "" if given is None else given
         if not isinstance(key, str) or not isinstance(item, str):
             raise InvalidInput("ParameterObject values must be strings", field="ParameterObject")
         if len(key) > MAX_PARAMETER_LENGTH or len(item) > MAX_PARAMETER_LENGTH:
