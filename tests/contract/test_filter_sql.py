@@ -33,7 +33,7 @@ from batchtask.domain.query import (
 )
 from batchtask.domain.state import BatchTaskState
 from batchtask.domain.task import BatchTask, NewTask, TaskOutcome
-from batchtask.http.odata_filter import parse_filter, parse_order_by
+from batchtask.serialisation.odata_filter import parse_filter, parse_order_by
 from batchtask.storage.filter_sql import bind, compile_filter, compile_order_by
 from batchtask.storage.store import SqlStore
 

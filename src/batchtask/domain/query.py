@@ -1,6 +1,6 @@
 """What a ``$filter`` and ``$orderBy`` mean, independent of how they were written or will be run.
 
-The wire parser (``http/odata_filter.py``) reduces SuperOffice's many spellings to this small tree:
+The wire parser (``serialisation/odata_filter.py``) reduces SuperOffice's many spellings to this small tree:
 operator aliases become one canonical :class:`Operator` (``eq``, ``=``, ``equals`` and ``set`` are
 all ``equals``), negative operators become :class:`Not` of the positive one (``notBegins`` is
 ``Not(begins)``), OData functions become comparisons (``startswith(DbTag,'x')`` is

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from batchtask.domain.archive import DEFAULT_SELECT, find_column
 from batchtask.domain.archive_query import DEFAULT_TOP, MAX_TOP, ArchiveQuery
 from batchtask.domain.errors import InvalidInput
-from batchtask.http.odata_filter import parse_filter, parse_order_by
+from batchtask.serialisation.odata_filter import parse_filter, parse_order_by
 from batchtask.http.request_options import media_type, query_value
 from batchtask.http.respond import headers_of, wire_response
 from batchtask.http.routes.batch_task import caller, options_for

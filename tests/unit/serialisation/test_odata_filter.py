@@ -29,7 +29,7 @@ from batchtask.domain.query import (
     Value,
     local_midnight,
 )
-from batchtask.http.odata_filter import (
+from batchtask.serialisation.odata_filter import (
     MAX_DEPTH,
     MAX_LENGTH,
     MAX_LIST,
