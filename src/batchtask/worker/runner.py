@@ -486,7 +486,9 @@ def build_worker(
 ) -> Worker:
     """A worker for the services' database: built-ins, ``definitions`` and installed plug-ins."""
     settings = services.settings
-    env = Environment(settings=settings, runs=services.store.runs, clock=services.clock)
+    env = Environment(
+        settings=settings, runs=services.store.runs, clock=services.clock, tasks=services.store.tasks
+    )
     registry = Registry([*builtin_definitions(env), *definitions])
     for module in settings.handlers:
         registry.collect(import_handlers(module))

@@ -13,7 +13,7 @@ import pytest
 
 from batchtask.config import Settings
 from batchtask.domain.clock import SystemClock
-from batchtask.domain.ports import Completion, DefinitionPolicy, RunRepository
+from batchtask.domain.ports import Completion, DefinitionPolicy, RunRepository, TaskRepository
 from batchtask.domain.state import BatchTaskState
 from batchtask.domain.task import NewTask
 from batchtask.storage.store import SqlStore
@@ -26,11 +26,14 @@ from tests.conftest import FakeClock
 S = BatchTaskState
 
 
-def env(tmp_path: Path, runs: Any = None, clock: Any = None, **settings: Any) -> Environment:
+def env(
+    tmp_path: Path, runs: Any = None, clock: Any = None, tasks: Any = None, **settings: Any
+) -> Environment:
     return Environment(
         settings=Settings(database_url=f"sqlite:///{tmp_path / 'db'}", **settings),
         runs=cast(RunRepository, runs),
         clock=clock or SystemClock(),
+        tasks=cast(TaskRepository, tasks),
     )
 
 
@@ -41,9 +44,9 @@ def context(tmp_path: Path, **parameters: str) -> TaskContext:
 def test_builtins_are_registered_and_retention_is_periodic_only_with_a_ttl(
     tmp_path: Path,
 ) -> None:
-    """sleep, http and retention are always defined; retention is scheduled when a TTL is set."""
+    """sleep, http, retention and export are defined; retention is scheduled when a TTL is set."""
     names = {spec.name for spec in builtin_definitions(env(tmp_path))}
-    assert names == {"batchtask.sleep", "batchtask.http", "batchtask.retention"}
+    assert names == {"batchtask.sleep", "batchtask.http", "batchtask.retention", "batchtask.export"}
     assert builtin_periodic(env(tmp_path)) == []
     (periodic,) = builtin_periodic(env(tmp_path, retention_failed=60, retention_interval=30))
     assert (periodic.name, periodic.interval) == ("batchtask.retention", 30.0)

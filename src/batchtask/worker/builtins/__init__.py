@@ -1,8 +1,8 @@
 """Built-in task definitions (SPEC §8.1), registered by every worker.
 
 Each module exposes ``definitions(env) -> list[Definition]`` and, when it runs on a schedule,
-``periodic(env) -> list[Periodic]``. To add one (``batchtask.export`` is next), write the module and
-list it in ``MODULES``.
+``periodic(env) -> list[Periodic]``. To add one write the module and
+list it in ``_modules``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from batchtask.config import Settings
 from batchtask.domain.clock import Clock
-from batchtask.domain.ports import RunRepository
+from batchtask.domain.ports import RunRepository, TaskRepository
 from batchtask.worker.periodic import Periodic
 from batchtask.worker.registry import Definition
 
@@ -24,6 +24,7 @@ class Environment:
     settings: Settings
     runs: RunRepository
     clock: Clock
+    tasks: TaskRepository
 
 
 def builtin_definitions(env: Environment) -> list[Definition]:
@@ -42,6 +43,6 @@ def builtin_periodic(env: Environment) -> list[Periodic]:
 
 
 def _modules() -> tuple[Any, ...]:
-    from batchtask.worker.builtins import callback, retention, sleep  # noqa: PLC0415 - cycle
+    from batchtask.worker.builtins import callback, export, retention, sleep  # noqa: PLC0415
 
-    return (sleep, callback, retention)
+    return (sleep, callback, retention, export)
