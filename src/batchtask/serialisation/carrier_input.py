@@ -76,16 +76,22 @@ def _state(value: Any) -> BatchTaskState:
     try:
         return parse_state(value)
     except ValueError:
-        raise InvalidInput(f"State {str(value)[:40]!r} is not a BatchTaskState", field="State") from None
+        raise InvalidInput(
+            f"State {str(value)[:40]!r} is not a BatchTaskState", field="State"
+        ) from None
 
 
 def _parameters(value: Any) -> dict[str, str]:
-    if isinstance(value, list):  # XML KeyValuePair lists arrive as dicts; JSON clients may send pairs
+    if isinstance(
+        value, list
+    ):  # XML KeyValuePair lists arrive as dicts; JSON clients may send pairs
         raise InvalidInput("ParameterObject must be an object of strings", field="ParameterObject")
     if not isinstance(value, Mapping):
         raise InvalidInput("ParameterObject must be an object of strings", field="ParameterObject")
     if len(value) > MAX_PARAMETERS:
-        raise InvalidInput(f"ParameterObject has more than {MAX_PARAMETERS} entries", field="ParameterObject")
+        raise InvalidInput(
+            f"ParameterObject has more than {MAX_PARAMETERS} entries", field="ParameterObject"
+        )
     out: dict[str, str] = {}
     for key, given in value.items():
         item = "" if given is None else given
@@ -131,9 +137,15 @@ def read_carrier(values: Any) -> CarrierInput:
         id=_int("Id", found["Id"]) if "Id" in found else None,
         name=_text("Name", found["Name"]) if "Name" in found else None,
         is_system=_bool("IsSystemTask", found["IsSystemTask"]) if "IsSystemTask" in found else None,
-        is_internal=_bool("IsInternalTask", found["IsInternalTask"]) if "IsInternalTask" in found else None,
-        details_table=_int("DetailsTable", found["DetailsTable"], 0, 32767) if "DetailsTable" in found else None,
-        details_record=_int("DetailsRecord", found["DetailsRecord"]) if "DetailsRecord" in found else None,
+        is_internal=_bool("IsInternalTask", found["IsInternalTask"])
+        if "IsInternalTask" in found
+        else None,
+        details_table=_int("DetailsTable", found["DetailsTable"], 0, 32767)
+        if "DetailsTable" in found
+        else None,
+        details_record=_int("DetailsRecord", found["DetailsRecord"])
+        if "DetailsRecord" in found
+        else None,
         parameters=parameters,
         context=_text("Context", found["Context"]) if "Context" in found else None,
         state=_state(found["State"]) if "State" in found else None,

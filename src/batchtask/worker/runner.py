@@ -487,7 +487,10 @@ def build_worker(
     """A worker for the services' database: built-ins, ``definitions`` and installed plug-ins."""
     settings = services.settings
     env = Environment(
-        settings=settings, runs=services.store.runs, clock=services.clock, tasks=services.store.tasks
+        settings=settings,
+        runs=services.store.runs,
+        clock=services.clock,
+        tasks=services.store.tasks,
     )
     registry = Registry([*builtin_definitions(env), *definitions])
     for module in settings.handlers:

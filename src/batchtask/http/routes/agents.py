@@ -86,7 +86,9 @@ class Call:
         try:
             return parse_state(raw)
         except ValueError:
-            raise InvalidInput(f"{name} {str(raw)[:40]!r} is not a BatchTaskState", field=name) from None
+            raise InvalidInput(
+                f"{name} {str(raw)[:40]!r} is not a BatchTaskState", field=name
+            ) from None
 
     def text(self, name: str) -> str:
         """An optional string parameter ("" when missing)."""
@@ -117,7 +119,10 @@ async def _parameters(request: Request, ctx: Services) -> dict[str, Any]:
             continue
         folded = key.casefold()
         params[folded] = f"{params[folded]},{value}" if folded in params else value
-    empty = request.headers.get("content-length") in {None, "0"} and "transfer-encoding" not in request.headers
+    empty = (
+        request.headers.get("content-length") in {None, "0"}
+        and "transfer-encoding" not in request.headers
+    )
     if empty and request.headers.get("content-type") is None:
         return params
     kind, body = await parsed_body(request, ctx.settings.body_limit)
@@ -140,7 +145,9 @@ def _carrier_response(call: Call, found: Any) -> Response:
     if found is None:
         return wire_response(None, media, root=CARRIER)
     task, rights = found
-    return wire_response(batch_task_info(task, rights, options_for(call.request, call.ctx)), media, root=CARRIER)
+    return wire_response(
+        batch_task_info(task, rights, options_for(call.request, call.ctx)), media, root=CARRIER
+    )
 
 
 def _list_response(call: Call, found: list[Any]) -> Response:
@@ -160,7 +167,9 @@ async def get_batch_task_info(call: Call) -> Response:
 
 async def by_associates(call: Call) -> Response:
     """``{AssociateIds}`` → tasks of those owners (empty all, 0 system, -1 all users)."""
-    return _list_response(call, await call.ctx.tasks.by_associates(call.principal, call.integers("AssociateIds")))
+    return _list_response(
+        call, await call.ctx.tasks.by_associates(call.principal, call.integers("AssociateIds"))
+    )
 
 
 async def by_associates_and_state(call: Call) -> Response:
