@@ -27,6 +27,7 @@ from batchtask.domain.rights import FIELD_TYPES
 from batchtask.domain.state import BatchTaskState, CancellationBehaviour
 from batchtask.domain.task import FIELD_LENGTHS, INT32_MAX, INT32_MIN
 from batchtask.serialisation.carrier import FIELDS
+from batchtask.serialisation.carrier_input import MAX_PARAMETER_LENGTH, MAX_PARAMETERS
 from batchtask.serialisation.dates import UNSET
 from batchtask.serialisation.error_body import ERROR_ROOT, ERROR_SOURCE
 from batchtask.services.auth import TICKET_PREFIX
@@ -177,6 +178,180 @@ def _key_value_pairs(value: Schema, description: str) -> Schema:
     }
 
 
+def _collections() -> dict[str, Schema]:
+    """Arrays of carriers, a carrier or ``null`` (agents), and the bare ``int``/``boolean``."""
+    return {
+        "ArrayOfBatchTaskInfo": {"type": "array", "items": _schema_ref("BatchTaskInfo")},
+        "ArrayOfBatchTaskInfoXml": {
+            "type": "array",
+            "items": _schema_ref("BatchTaskInfoXml"),
+            "xml": {"name": "ArrayOfBatchTaskInfo", "wrapped": True},
+        },
+        "BatchTaskInfoOrNull": {
+            "anyOf": [_schema_ref("BatchTaskInfo"), {"type": "null"}],
+            "description": "The carrier, or `null` when the task does not exist (agent style).",
+        },
+        "BatchTaskInfoOrNullXml": {
+            "anyOf": [_schema_ref("BatchTaskInfoXml"), {"type": "null"}],
+            "description": '`<BatchTaskInfo xsi:nil="true" />` when the task does not exist.',
+            "xml": {"name": "BatchTaskInfo"},
+        },
+        "Int32": {"type": "integer", "format": "int32", "xml": {"name": "int"}},
+        "Boolean": {"type": "boolean", "xml": {"name": "boolean"}},
+    }
+
+
+def _input_schemas() -> dict[str, Schema]:
+    """What clients send: a ``BatchTaskInfo`` whose used fields are checked, the rest ignored.
+
+    XML and form bodies carry text, so numbers and booleans are also read from their text; that is
+    what the string alternatives say.
+    """
+    integer = {"type": "integer", "format": "int32", "minimum": INT32_MIN, "maximum": INT32_MAX}
+    numeric_text = {"type": "string", "pattern": r"^\s*[+-]?\d{1,11}\s*$"}
+    flag_text = {"type": "string", "pattern": r"^\s*([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])\s*$"}
+    flag = {"anyOf": [{"type": "boolean"}, flag_text]}
+
+    def text(name: str) -> Schema:
+        limit = FIELD_LENGTHS[name]
+        return {"type": "string", "maxLength": limit} if limit else {"type": "string"}
+
+    used: dict[str, Schema] = {
+        "Id": {"anyOf": [integer, numeric_text]},
+        "Name": text("Name"),
+        "IsSystemTask": {**flag, "description": "true only for administrators (else 403)."},
+        "IsInternalTask": flag,
+        "DetailsTable": {"anyOf": [{**integer, "minimum": 0, "maximum": 32767}, numeric_text]},
+        "DetailsRecord": {"anyOf": [integer, numeric_text]},
+        "ParameterObject": {
+            "type": "object",
+            "maxProperties": MAX_PARAMETERS,
+            "additionalProperties": {"type": ["string", "null"], "maxLength": MAX_PARAMETER_LENGTH},
+        },
+        "Context": text("Context"),
+        "State": {
+            **_schema_ref("BatchTaskStateInput"),
+            "description": "`Unknown` and `All` cannot be stored (400).",
+        },
+        "Description": text("Description"),
+        "Response": text("Response"),
+        "Request": text("Request"),
+    }
+    states = "|".join(
+        "".join(f"[{c.upper()}{c.lower()}]" for c in state.name) for state in BatchTaskState
+    )
+    numbers = "|".join(str(state.value) for state in BatchTaskState)
+    return {
+        "BatchTaskStateInput": {
+            "anyOf": [
+                {"type": "string", "pattern": rf"^\s*(?:{states}|0*(?:{numbers}))\s*$"},
+                {"type": "integer", "enum": [state.value for state in BatchTaskState]},
+            ],
+            "description": "A BatchTaskState name in any case, or its number.",
+        },
+        "BatchTaskInfoNew": {
+            "allOf": [_schema_ref("BatchTaskInfoInput")],
+            "properties": {"Name": {"type": "string", "minLength": 1, "pattern": r"\S"}},
+            "required": ["Name"],
+            "description": "A task to start: `Name` (its task definition) is required.",
+            "xml": {"name": "BatchTaskInfo"},
+        },
+        "BatchTaskInfoInput": {
+            "type": "object",
+            "description": "A BatchTaskInfo sent by a client. Keys match in any case; a `null` "
+            "is the same as a missing key; server-owned fields are ignored. POST and "
+            "StartBatchJob use Name, IsSystemTask, IsInternalTask, DetailsTable, DetailsRecord, "
+            "ParameterObject, Context, Description and Request; PUT and UpdateBatchTask change "
+            "only State, Description, Response and Request. A form body spells parameters "
+            "`ParameterObject[key]=value`.",
+            "properties": {
+                name: {"anyOf": [schema, {"type": "null"}]} for name, schema in used.items()
+            },
+            "xml": {"name": "BatchTaskInfo"},
+        },
+    }
+
+
+def _odata_schemas() -> dict[str, Schema]:
+    """The archive list of ``GET BatchTask`` (SPEC §7): Slim or Full rows."""
+    scalar = {"type": ["string", "integer", "number", "boolean", "null"]}
+    text = {"type": "string"}
+    link = {"type": ["string", "null"], "description": "The next page, or `null` on the last."}
+    return {
+        "ODataList": {
+            "type": "object",
+            "description": "One page of the BatchTasks archive. With `$jsonSafe=true` the two "
+            "`odata.` members are spelled `odata_metadata` and `odata_nextLink`.",
+            "properties": {
+                "odata.metadata": text,
+                "odata.nextLink": link,
+                "odata_metadata": text,
+                "odata_nextLink": link,
+                "value": {
+                    "type": "array",
+                    "items": {"anyOf": [_schema_ref("ODataSlimRow"), _schema_ref("ODataFullRow")]},
+                    "xml": {"wrapped": True},
+                },
+            },
+            "required": ["value"],
+            "oneOf": [
+                {"required": ["odata.metadata", "odata.nextLink"]},
+                {"required": ["odata_metadata", "odata_nextLink"]},
+            ],
+            "additionalProperties": False,
+            "xml": {"name": "ODataResponse"},
+        },
+        "ODataSlimRow": {
+            "type": "object",
+            "description": "A Slim row: the key, the entity and one member per selected column "
+            "(display text under `$output=Display`).",
+            "properties": {"PrimaryKey": text, "EntityName": {"const": "batchtask"}},
+            "required": ["PrimaryKey", "EntityName"],
+            "additionalProperties": scalar,
+            "xml": {"name": "anyType"},
+        },
+        "ODataFullRow": {
+            "type": "object",
+            "description": "A Full row: hints, a numeric TableRight mask and one column object "
+            "per selected column.",
+            "properties": {
+                "PrimaryKey": {"type": "integer", "format": "int32"},
+                "EntityName": {"const": "batchtask"},
+                "StyleHint": text,
+                "LinkHint": text,
+                "TableRight": {
+                    "type": "object",
+                    "properties": {"Mask": {"type": "integer", "minimum": 0}, "Reason": text},
+                    "required": ["Mask", "Reason"],
+                    "additionalProperties": False,
+                },
+                "Column": {"type": "object", "additionalProperties": _schema_ref("ODataColumn")},
+            },
+            "required": [
+                "PrimaryKey",
+                "EntityName",
+                "StyleHint",
+                "LinkHint",
+                "TableRight",
+                "Column",
+            ],
+            "additionalProperties": False,
+            "xml": {"name": "anyType"},
+        },
+        "ODataColumn": {
+            "type": "object",
+            "properties": {
+                "RawValue": scalar,
+                "DisplayValue": text,
+                "LinkHint": text,
+                "TooltipHint": text,
+            },
+            "required": ["RawValue", "DisplayValue", "LinkHint", "TooltipHint"],
+            "additionalProperties": False,
+        },
+    }
+
+
 def component_schemas() -> dict[str, Schema]:
     """Every schema of ``components/schemas``, by name."""
     data_fields = [name for name, _ in FIELD_TYPES]
@@ -267,6 +442,9 @@ def component_schemas() -> dict[str, Schema]:
             "additionalProperties": False,
             "xml": {"name": "LoginResult"},
         },
+        **_collections(),
+        **_input_schemas(),
+        **_odata_schemas(),
         "Health": {
             "type": "object",
             "properties": {"status": {"type": "string", "const": "ok"}},
