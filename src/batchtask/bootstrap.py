@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from starlette.applications import Starlette
-
 from batchtask.config import Settings
 from batchtask.domain.clock import Clock, SystemClock
 from batchtask.http.app import create_app as create_http_app
+from batchtask.http.fast_lane import FastLane
 from batchtask.i18n.timezone import resolve_zone
 from batchtask.services.auth import Authenticator, AuthPolicy, app_token_hashes
 from batchtask.services.container import Services
@@ -112,7 +111,7 @@ async def stop_worker(worker: Worker, task: asyncio.Task[None]) -> None:
     await asyncio.gather(task, return_exceptions=True)
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
+def create_app(settings: Settings, *, clock: Clock | None = None) -> FastLane:
     """The HTTP application for ``settings``, with a worker unless ``settings.worker`` is off."""
     workers: dict[int, tuple[Worker, asyncio.Task[None]]] = {}
 
@@ -135,7 +134,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     return create_http_app(build, close)
 
 
-def app_from_env() -> Starlette:
+def app_from_env() -> FastLane:
     """Factory for the HTTP server process: settings from ``BATCHTASK_*`` variables."""
     settings = Settings.from_env()
     logging.basicConfig(

@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from batchtask.domain.errors import DomainError
 from batchtask.http.errors import MethodNotAllowed, RouteNotFound
+from batchtask.http.fast_lane import FastLane
 from batchtask.http.metrics import HttpMetrics, MetricsMiddleware
 from batchtask.http.respond import error_response
 from batchtask.http.routes import (
@@ -87,8 +88,12 @@ def routes() -> list[Route]:
     ]
 
 
-def create_app(build: ContextFactory, close: Closer) -> Starlette:
-    """The ASGI application; ``build`` runs at startup and ``close`` at shutdown."""
+def create_app(build: ContextFactory, close: Closer) -> FastLane:
+    """The ASGI application; ``build`` runs at startup and ``close`` at shutdown.
+
+    The Starlette app sits behind the fast lane for ``GET /api/v1/BatchTask/{id}``; ``.state``
+    of the result is the Starlette app's state (``state.ctx`` holds the services once started).
+    """
     metrics = HttpMetrics()
 
     @asynccontextmanager
@@ -112,4 +117,4 @@ def create_app(build: ContextFactory, close: Closer) -> Starlette:
     )
     app.router.redirect_slashes = False
     app.state.metrics = metrics
-    return app
+    return FastLane(app, app.state, metrics)

@@ -8,11 +8,11 @@ from starlette.responses import Response
 from batchtask.domain.archive import DEFAULT_SELECT, find_column
 from batchtask.domain.archive_query import DEFAULT_TOP, MAX_TOP, ArchiveQuery
 from batchtask.domain.errors import InvalidInput
-from batchtask.serialisation.odata_filter import parse_filter, parse_order_by
 from batchtask.http.request_options import media_type, query_value
 from batchtask.http.respond import headers_of, wire_response
 from batchtask.http.routes.batch_task import caller, options_for
 from batchtask.serialisation.archive_list import ListShape, archive_list
+from batchtask.serialisation.odata_filter import parse_filter, parse_order_by
 
 MAX_SKIP = 2**63 - 1
 _MODES = {"slim": False, "wide": False, "full": True}

@@ -10,39 +10,22 @@ from starlette.responses import Response
 from batchtask.domain.errors import InvalidInput
 from batchtask.domain.rights import TaskRights
 from batchtask.domain.state import parse_state
-from batchtask.domain.task import INT32_MAX, INT32_MIN, BatchTask, TaskUpdate
+from batchtask.domain.task import BatchTask, TaskUpdate
 from batchtask.domain.user import Principal
 from batchtask.http.authentication import authenticate
 from batchtask.http.body import parsed_body
 from batchtask.http.errors import RouteNotFound
 from batchtask.http.request_options import media_type, render_options, translator
 from batchtask.http.respond import client_address, context_of, headers_of, wire_response
+from batchtask.http.task_id import parse_task_id
+from batchtask.http.task_read import query_of, read_task
 from batchtask.serialisation.carrier import RenderOptions, batch_task_info
 from batchtask.serialisation.carrier_input import CarrierInput, read_carrier
 from batchtask.services.container import Services
 from batchtask.services.tasks import TaskDraft
 
-_INT32_DIGITS = 10
 CARRIER = "BatchTaskInfo"
 ARRAY = "ArrayOfBatchTaskInfo"
-
-
-def parse_task_id(text: str) -> int | None:
-    """An id from a path segment: ASCII digits with an optional sign.
-
-    ``None`` when the segment is not a number at all (``1e3``, ``0x10``, full-width or Arabic-Indic
-    digits, ``5.0``); ``InvalidInput`` (400) when it is a number outside int32.
-    """
-    digits = text[1:] if text[:1] in {"+", "-"} else text
-    if not digits or not digits.isascii() or not digits.isdigit():
-        return None
-    stripped = digits.lstrip("0") or "0"
-    if len(stripped) > _INT32_DIGITS:
-        raise InvalidInput(f"id {text[:20]!r} is outside the int32 range", field="id")
-    value = int(text)
-    if not INT32_MIN <= value <= INT32_MAX:
-        raise InvalidInput(f"id {text!r} is outside the int32 range", field="id")
-    return value
 
 
 def check_context(request: Request) -> None:
@@ -138,25 +121,33 @@ def update_of(body: CarrierInput) -> TaskUpdate:
 
 
 async def get_batch_task(request: Request) -> Response:
-    """``GET BatchTask/{id}`` → ``BatchTaskInfo``; ``GET BatchTask/{state}`` → user tasks in a state."""
-    ctx, principal = await caller(request)
-    headers = headers_of(request)
-    media = media_type(headers, dict(request.query_params))
+    """``GET BatchTask/{id}`` → ``BatchTaskInfo``; ``GET BatchTask/{state}`` → user tasks in a state.
+
+    Numeric segments are answered by ``task_read.read_task`` (shared with the fast lane).
+    """
     segment = request.path_params["id"]
-    task_id = parse_task_id(segment)
-    if task_id is None:
-        try:  # state names only: letters, any case (never digits or padding)
-            state = parse_state(segment) if segment.isascii() and segment.isalpha() else None
-        except ValueError:
-            state = None
-        if state is None:
-            raise RouteNotFound(path=request.url.path)
-        options = options_for(request, ctx)
-        found = await ctx.tasks.by_state(principal, state)
-        return wire_response(carriers(found, options), media, root=ARRAY, item=CARRIER)
-    options = options_for(request, ctx)
-    task, rights = await ctx.tasks.get(principal, task_id)
-    return wire_response(batch_task_info(task, rights, options), media, root=CARRIER)
+    digits = segment[1:] if segment[:1] in {"+", "-"} else segment
+    if digits.isascii() and digits.isdigit():
+        status, raw, body = await read_task(
+            context_of(request), headers_of(request), tenant=request.path_params.get("context"),
+            segment=segment, query=query_of(request.scope.get("query_string", b"")),
+            address=client_address(request),
+        )  # fmt: skip
+        response = Response(body, status_code=status)
+        response.raw_headers = [(b"content-length", str(len(body)).encode()), *raw]
+        return response
+    ctx, principal = await caller(request)
+    media = media_type(headers_of(request), dict(request.query_params))
+    try:  # state names only: letters, any case (never digits or padding)
+        state = parse_state(segment) if segment.isascii() and segment.isalpha() else None
+    except ValueError:
+        state = None
+    if state is None:
+        raise RouteNotFound(path=request.url.path)
+    found = await ctx.tasks.by_state(principal, state)
+    return wire_response(
+        carriers(found, options_for(request, ctx)), media, root=ARRAY, item=CARRIER
+    )
 
 
 async def post_batch_task(request: Request) -> Response:
