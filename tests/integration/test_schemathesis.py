@@ -1,29 +1,36 @@
-"""Schemathesis against the live server, driven by the server's own ``/api/openapi.json``.
+"""Schemathesis against ``batchtask serve``, driven by the server's own ``/api/openapi.json``.
 
-Generated requests (valid and invalid: examples, coverage, fuzzing, stateful phases) must never
+Generated requests (valid and invalid: examples, coverage, fuzzing and stateful phases) must never
 get a 5xx, and every response must match the document: a documented status, a documented media
 type, the documented headers and a body that validates. The run is bounded (a fixed number of
 examples per operation and a fixed seed, so CI is reproducible) and uses one worker, because
 hypothesis' source inspection is not thread-safe on Python 3.11.
 
-``POST /logout`` runs on its own with a ticket of its own: it revokes the ticket it is called with,
-which would turn every later request of a shared run into a 401.
+The server is the production one (granian, started by the CLI) on SQLite, not the in-thread
+uvicorn of the ``server`` fixture: there every request with a body stalls for tens of
+milliseconds, which makes thousands of cases take minutes. ``POST /logout`` runs on its own with a
+ticket of its own, because it revokes the ticket it is called with.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
-from tests.integration.conftest import LiveServer
-from tests.integration.test_openapi import make_task
+pytestmark = pytest.mark.e2e
 
+BATCHTASK = [sys.executable, "-m", "batchtask"]
 CHECKS = ",".join(
     (
         "not_a_server_error",
@@ -43,8 +50,69 @@ COVERED = (
 TIMEOUT = 120
 
 
-def schemathesis(server: LiveServer, ticket: str, *selection: str, examples: int) -> dict[str, int]:
-    """Run ``st run`` once and return the report's ``test_cases`` counts."""
+class Served:
+    """A ``batchtask serve`` process on a fresh SQLite file, with users alice and bob."""
+
+    def __init__(self, directory: Path) -> None:
+        self.env = {
+            **os.environ,
+            "BATCHTASK_DATABASE_URL": f"sqlite:///{directory / 'batchtask.db'}",
+            "BATCHTASK_COOKIE_SECURE": "false",
+        }
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+    def cli(self, *args: str) -> str:
+        """Run the CLI against the server's database; its output."""
+        done = subprocess.run(
+            [*BATCHTASK, *args], env=self.env, capture_output=True, text=True, check=True,
+            timeout=60,
+        )  # fmt: skip
+        return done.stdout
+
+    def ticket(self, name: str) -> str:
+        """A fresh SOTicket for a user."""
+        return next(word for word in self.cli("ticket", name).split() if word.startswith("7T:"))
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    """The server, running until the test ends."""
+    server = Served(tmp_path)
+    server.cli("db", "upgrade")
+    for name in ("alice", "bob"):
+        server.cli("user", "add", name, "--password", "a long password")
+    port = server.base_url.rsplit(":", 1)[1]
+    process = subprocess.Popen(
+        [*BATCHTASK, "serve", "--port", port, "--no-worker"], env=server.env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while not _answers(server.base_url + "/healthz"):
+            assert process.poll() is None, "serve exited"
+            assert time.monotonic() < deadline, "serve did not start"
+            time.sleep(0.1)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def schemathesis(server: Served, ticket: str, *selection: str, examples: int) -> dict[str, int]:
+    """Run ``st run`` once; the report's ``test_cases`` counts and its running time."""
     workdir = Path(tempfile.mkdtemp(prefix="schemathesis-"))
     report = workdir / "report.json"
     command = [
@@ -69,25 +137,28 @@ def schemathesis(server: LiveServer, ticket: str, *selection: str, examples: int
     return counts
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_schemathesis_finds_no_mismatch(server: LiveServer) -> None:
+def test_schemathesis_finds_no_mismatch(served: Served) -> None:
     """Every generated request gets a documented, schema-valid answer and never a 5xx.
 
     Three runs keep it bounded: examples, fuzzing and stateful phases on every operation; the
     coverage phase (thousands of boundary and negative cases) on ``COVERED``; /logout alone.
     """
-    make_task(server, "alice", parameters={"k": "v"})
-    make_task(server, "bob")
+    alice = served.ticket("alice")
+    for body in ({"Name": "batchtask.sleep", "ParameterObject": {"k": "v"}}, {"Name": "other"}):
+        httpx.post(
+            served.base_url + "/api/v1/BatchTask", json=body,
+            headers={"Authorization": f"SOTicket {alice}"},
+        ).raise_for_status()  # fmt: skip
     broad = schemathesis(
-        server, server.ticket("alice"), "--exclude-operation-id", "Session_Logout",
+        served, alice, "--exclude-operation-id", "Session_Logout",
         "--phases", "examples,fuzzing,stateful", examples=15,
     )  # fmt: skip
     deep = schemathesis(
-        server, server.ticket("alice"), "--phases", "coverage",
-        "--include-operation-id-regex", COVERED, examples=15,
+        served, alice, "--phases", "coverage", "--include-operation-id-regex", COVERED,
+        examples=15,
     )  # fmt: skip
     logout = schemathesis(
-        server, server.ticket("bob"), "--include-operation-id", "Session_Logout", examples=10
+        served, served.ticket("bob"), "--include-operation-id", "Session_Logout", examples=10
     )
     runs = (broad, deep, logout)
     assert [run["with_failures"] for run in runs] == [0, 0, 0]
