@@ -196,6 +196,7 @@ def test_xml_agent_call(server: LiveServer, tasks: dict[str, int]) -> None:
         ("GetBatchTaskInfo", {}),
         ("GetBatchTaskInfo", {"Id": "glops"}),
         ("GetBatchTaskInfo", {"Id": 2**31}),
+        ("GetBatchTaskInfo", {"Id": "+-5"}),
         ("GetBatchTaskInfosByState", {"State": "Bogus"}),
         ("GetBatchTaskInfosByAssociates", {"AssociateIds": "x"}),
         ("GetBatchTaskInfosByAssociates", {"AssociateIds": [1, "a"]}),

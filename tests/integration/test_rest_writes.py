@@ -97,6 +97,7 @@ def test_system_tasks_need_an_admin(server: LiveServer) -> None:
         ({"Name": "x", "IsSystemTask": "yes"}, "IsSystemTask"),
         ({"Name": "x", "DetailsTable": 40000}, "DetailsTable"),
         ({"Name": "x", "DetailsRecord": 2**31}, "DetailsRecord"),
+        ({"Name": "x", "DetailsRecord": "--5"}, "DetailsRecord"),
         ({"Name": "x", "ParameterObject": {"a": 1}}, "ParameterObject"),
         ({"Name": "x", "ParameterObject": ["a"]}, "ParameterObject"),
         ({"Name": "x", "State": "Bogus"}, "State"),

@@ -76,9 +76,13 @@ class FieldProperty:
     field_length: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class TaskRights:
-    """Everything the carrier says about the caller's rights on one task."""
+    """Everything the carrier says about the caller's rights on one task.
+
+    Compared and hashed by identity: there are exactly two (``OWNER_RIGHTS``, ``READER_RIGHTS``),
+    and renderers cache per rights object, so hashing must not walk 22 nested entries.
+    """
 
     table: Right
     fields: tuple[tuple[str, FieldProperty], ...]

@@ -8,6 +8,7 @@ integers and booleans are also read from their text there.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from batchtask.domain.task import FIELD_LENGTHS, INT32_MAX, INT32_MIN
 from batchtask.serialisation.carrier import FIELDS
 
 _BY_KEY = {name.casefold(): name for name in FIELDS}
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 MAX_PARAMETERS = 1000
 MAX_PARAMETER_LENGTH = 4000
 
@@ -50,7 +52,7 @@ def _text(name: str, value: Any) -> str:
 
 
 def _int(name: str, value: Any, low: int = INT32_MIN, high: int = INT32_MAX) -> int:
-    if isinstance(value, str) and value.strip().lstrip("+-").isdecimal() and value.isascii():
+    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
         text = value.strip()
         if len(text) > 12:
             raise InvalidInput(f"{name} must be between {low} and {high}", field=name)

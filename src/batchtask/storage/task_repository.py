@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from batchtask.domain.archive import RestrictionType, find_column
@@ -56,8 +57,14 @@ def decode_parameters(blob: object) -> dict[str, str]:
     if blob is None:
         return {}
     assert isinstance(blob, bytes | memoryview)  # noqa: S101 - BLOB/BYTEA column
-    data = json.loads(bytes(blob))
-    return {str(key): str(value) for key, value in data.items()}
+    return dict(_decoded(bytes(blob)))
+
+
+@lru_cache(maxsize=1024)
+def _decoded(blob: bytes) -> tuple[tuple[str, str], ...]:
+    """Decoded blobs, remembered: the same task is read far more often than it is written."""
+    data = json.loads(blob)
+    return tuple((str(key), str(value)) for key, value in data.items())
 
 
 def encode_parameters(parameters: dict[str, str]) -> bytes:

@@ -7,6 +7,7 @@ parameters also accept ``1,2,3`` in the query. ``$select`` nulls unselected carr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,7 @@ from batchtask.serialisation.carrier_input import read_carrier
 from batchtask.services.container import Services
 
 MAX_IDS = 10_000
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 _RESERVED = {"$select", "$format"}
 
 
@@ -101,7 +103,7 @@ class Call:
 
 
 def _int(name: str, value: Any) -> int:
-    if isinstance(value, str) and value.strip().lstrip("+-").isdecimal() and value.isascii():
+    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
         if len(value.strip()) > 12:
             raise InvalidInput(f"{name} is outside the int32 range", field=name)
         value = int(value.strip())
