@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sys
 from typing import Any
 
 from batchtask.bootstrap import close_services, open_services
@@ -57,21 +58,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     os.environ[PREFIX + "DATABASE_URL"] = settings.database_url
     os.environ[PREFIX + "WORKER"] = "true" if settings.worker else "false"
 
-    from granian.constants import Interfaces  # noqa: PLC0415 - only the server needs granian
-    from granian.http import HTTP1Settings  # noqa: PLC0415
-    from granian.server import Server  # noqa: PLC0415
-
     print(f"serving on http://{settings.host}:{settings.port}/api/v1/BatchTask", flush=True)
-    Server(
-        "batchtask.bootstrap:app_from_env",
-        address=settings.host,
-        port=settings.port,
-        interface=Interfaces.ASGI,
-        factory=True,
-        workers=1,
-        websockets=False,
-        log_access=False,
-        # Slow clients may not hold a connection open by trickling headers (slowloris).
-        http1_settings=HTTP1Settings(header_read_timeout=10_000),
-    ).serve()
-    return 0
+    sys.stderr.flush()
+    # A fresh process image keeps granian's supervisor small (see cli/http_server.py).
+    os.execv(  # noqa: S606 - our own interpreter and module, no shell
+        sys.executable,
+        [sys.executable, "-m", "batchtask.cli.http_server", settings.host, str(settings.port)],
+    )
