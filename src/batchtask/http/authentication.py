@@ -32,10 +32,11 @@ MAX_HEADER = 8192
 def split_scheme(value: str) -> tuple[str, str]:
     """``("basic", "dGpl…")`` from ``"Basic   dGpl…"``; the scheme lower-cased."""
     text = value.strip(" \t")
-    for index, char in enumerate(text):
-        if char in " \t":
-            return text[:index].lower(), text[index:].strip(" \t")
-    return text.lower(), ""
+    space, tab = text.find(" "), text.find("\t")
+    cut = space if tab < 0 else tab if space < 0 else min(space, tab)
+    if cut < 0:
+        return text.lower(), ""
+    return text[:cut].lower(), text[cut:].strip(" \t")
 
 
 def decode_basic(value: str) -> tuple[str, str]:

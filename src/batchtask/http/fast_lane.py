@@ -32,8 +32,6 @@ class FastLane:
         self.app = app
         self.state = state
         self.metrics = metrics
-        self._latency = metrics.latency.labels("GET", ROUTE)
-        self._counters: dict[int, Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET":
@@ -60,10 +58,4 @@ class FastLane:
             }
         )
         await send({"type": "http.response.body", "body": body})
-        counter = self._counters.get(status)
-        if counter is None:
-            counter = self._counters[status] = self.metrics.requests.labels(
-                "GET", ROUTE, str(status)
-            )
-        counter.inc()
-        self._latency.observe(time.perf_counter() - start)
+        self.metrics.record("GET", ROUTE, status, time.perf_counter() - start)

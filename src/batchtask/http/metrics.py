@@ -1,37 +1,85 @@
 """Prometheus metrics of the HTTP edge: request counts and latencies by route and status.
 
-A pure ASGI middleware (no per-request objects): it times the call, reads the endpoint the router
-matched from the scope afterwards, and counts the status it saw go out.
+Why not ``prometheus_client.Counter``/``Histogram`` per request: their label lookup, lock and
+bucket scan cost about as much as a quarter of the hot read. Requests are recorded into plain
+dicts (one increment and one ``bisect``) and turned into metric families only when ``/metrics``
+is scraped, by a collector in the app's own registry (one registry per app, safe in tests).
 """
 
 from __future__ import annotations
 
 import time
+from bisect import bisect_left
+from collections.abc import Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
+class _Latency:
+    """One route's latency histogram: per-bucket counts, total and sum."""
+
+    __slots__ = ("buckets", "count", "total")
+
+    def __init__(self) -> None:
+        self.buckets = [0] * (len(BUCKETS) + 1)
+        self.count = 0
+        self.total = 0.0
+
+    def observe(self, seconds: float) -> None:
+        self.buckets[bisect_left(BUCKETS, seconds)] += 1
+        self.count += 1
+        self.total += seconds
+
+
 class HttpMetrics:
-    """The process's metric families, in their own registry (one per app, safe in tests)."""
+    """Request counts by (method, route, status) and latencies by (method, route)."""
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
-        self.requests = Counter(
-            "batchtask_http_requests", "HTTP requests answered",
-            ["method", "route", "status"], registry=self.registry,
-        )  # fmt: skip
-        self.latency = Histogram(
-            "batchtask_http_request_duration_seconds", "Time to answer an HTTP request",
-            ["method", "route"], buckets=BUCKETS, registry=self.registry,
-        )  # fmt: skip
+        self.counts: dict[tuple[str, str, int], int] = {}
+        self.latencies: dict[tuple[str, str], _Latency] = {}
+        self.registry.register(self)
+
+    def record(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one answered request."""
+        key = (method, route, status)
+        self.counts[key] = self.counts.get(key, 0) + 1
+        latency = self.latencies.get((method, route))
+        if latency is None:
+            latency = self.latencies[(method, route)] = _Latency()
+        latency.observe(seconds)
+
+    def collect(self) -> Iterator[Metric]:
+        """The metric families, built at scrape time."""
+        requests = CounterMetricFamily(
+            "batchtask_http_requests",
+            "HTTP requests answered",
+            labels=["method", "route", "status"],
+        )
+        for (method, route, status), count in sorted(self.counts.items()):
+            requests.add_metric([method, route, str(status)], count)
+        yield requests
+        durations = HistogramMetricFamily(
+            "batchtask_http_request_duration_seconds",
+            "Time to answer an HTTP request",
+            labels=["method", "route"],
+        )
+        for (method, route), latency in sorted(self.latencies.items()):
+            cumulative, buckets = 0, []
+            for bound, count in zip((*map(str, BUCKETS), "+Inf"), latency.buckets, strict=True):
+                cumulative += count
+                buckets.append((bound, cumulative))
+            durations.add_metric([method, route], buckets, latency.total)
+        yield durations
 
 
 class MetricsMiddleware:
-    """Counts and times every HTTP request."""
+    """Counts and times every HTTP request the framework answers."""
 
     def __init__(self, app: ASGIApp, metrics: HttpMetrics) -> None:
         self.app = app
@@ -55,6 +103,4 @@ class MetricsMiddleware:
         finally:
             endpoint: Any = scope.get("endpoint")
             route = getattr(endpoint, "__name__", "unmatched")
-            method = scope["method"]
-            self.metrics.requests.labels(method, route, str(status)).inc()
-            self.metrics.latency.labels(method, route).observe(time.perf_counter() - start)
+            self.metrics.record(scope["method"], route, status, time.perf_counter() - start)

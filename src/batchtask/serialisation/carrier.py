@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -93,6 +94,18 @@ def cached_rights_wire(
     return rights_wire(rights, translator.text)
 
 
+@lru_cache(maxsize=4096)
+def _local_text(value: datetime | None, zone: ZoneInfo, offset: bool) -> str:
+    """``render_local``, remembered: the same instants are rendered again and again."""
+    return render_local(value, zone, offset=offset)
+
+
+@lru_cache(maxsize=4096)
+def _utc_text(value: datetime, offset: bool) -> str:
+    """``render_utc``, remembered."""
+    return render_utc(value, offset=offset)
+
+
 def _head(task: BatchTask, options: RenderOptions) -> dict[str, Any]:
     """The 22 data fields of the carrier (everything but TableRight and FieldProperties)."""
     text = options.translator.text
@@ -105,8 +118,8 @@ def _head(task: BatchTask, options: RenderOptions) -> dict[str, Any]:
         "IsSystemTask": task.is_system,
         "IsInternalTask": task.is_internal,
         "ParameterObject": KeyValues(task.parameters),
-        "LastStarted": render_local(task.last_started, options.zone, offset=options.offset),
-        "Created": render_utc(task.created, offset=options.offset),
+        "LastStarted": _local_text(task.last_started, options.zone, options.offset),
+        "Created": _utc_text(task.created, options.offset),
         "StartCount": task.start_count,
         "DatabaseSerialNumber": task.database_serial_number,
         "Context": task.context,
