@@ -51,7 +51,8 @@ def _text(name: str, value: Any) -> str:
     return value
 
 
-def _int(name: str, value: Any, low: int = INT32_MIN, high: int = INT32_MAX) -> int:
+def read_int(name: str, value: Any, low: int = INT32_MIN, high: int = INT32_MAX) -> int:
+    """An integer from JSON (a number) or XML/form/query text (ASCII digits, one optional sign)."""
     if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
         text = value.strip()
         if len(text) > 12:
@@ -136,16 +137,16 @@ def read_carrier(values: Any) -> CarrierInput:
     if "ParameterObject" in found and found["ParameterObject"] != "":
         parameters = _parameters(found["ParameterObject"])
     return CarrierInput(
-        id=_int("Id", found["Id"]) if "Id" in found else None,
+        id=read_int("Id", found["Id"]) if "Id" in found else None,
         name=_text("Name", found["Name"]) if "Name" in found else None,
         is_system=_bool("IsSystemTask", found["IsSystemTask"]) if "IsSystemTask" in found else None,
         is_internal=_bool("IsInternalTask", found["IsInternalTask"])
         if "IsInternalTask" in found
         else None,
-        details_table=_int("DetailsTable", found["DetailsTable"], 0, 32767)
+        details_table=read_int("DetailsTable", found["DetailsTable"], 0, 32767)
         if "DetailsTable" in found
         else None,
-        details_record=_int("DetailsRecord", found["DetailsRecord"])
+        details_record=read_int("DetailsRecord", found["DetailsRecord"])
         if "DetailsRecord" in found
         else None,
         parameters=parameters,

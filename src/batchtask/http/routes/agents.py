@@ -7,7 +7,6 @@ parameters also accept ``1,2,3`` in the query. ``$select`` nulls unselected carr
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +16,6 @@ from starlette.responses import Response
 
 from batchtask.domain.errors import InvalidInput, NotFound
 from batchtask.domain.state import BatchTaskState, parse_state
-from batchtask.domain.task import INT32_MAX, INT32_MIN
 from batchtask.domain.user import Principal
 from batchtask.http.body import parsed_body
 from batchtask.http.errors import RouteNotFound
@@ -34,11 +32,10 @@ from batchtask.http.routes.batch_task import (
     update_of,
 )
 from batchtask.serialisation.carrier import batch_task_info
-from batchtask.serialisation.carrier_input import read_carrier
+from batchtask.serialisation.carrier_input import read_carrier, read_int
 from batchtask.services.container import Services
 
 MAX_IDS = 10_000
-_INTEGER = re.compile(r"[+-]?[0-9]+")
 _RESERVED = {"$select", "$format"}
 
 
@@ -62,7 +59,7 @@ class Call:
 
     def integer(self, name: str) -> int:
         """An int32 parameter."""
-        return _int(name, self.value(name))
+        return read_int(name, self.value(name))
 
     def integers(self, name: str) -> list[int]:
         """A list of int32 (JSON array, XML items, or ``1,2,3`` text); missing = empty."""
@@ -78,7 +75,7 @@ class Call:
             raise InvalidInput(f"{name} must be an array of integers", field=name)
         if len(raw) > MAX_IDS:
             raise InvalidInput(f"{name} has more than {MAX_IDS} entries", field=name)
-        return [_int(name, item) for item in raw]
+        return [read_int(name, item) for item in raw]
 
     def state(self, name: str = "State") -> BatchTaskState:
         """A BatchTaskState by name (any case) or value."""
@@ -100,18 +97,6 @@ class Call:
         if not isinstance(raw, str):
             raise InvalidInput(f"{name} must be a string", field=name)
         return raw
-
-
-def _int(name: str, value: Any) -> int:
-    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
-        if len(value.strip()) > 12:
-            raise InvalidInput(f"{name} is outside the int32 range", field=name)
-        value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(f"{name} must be an integer", field=name)
-    if not INT32_MIN <= value <= INT32_MAX:
-        raise InvalidInput(f"{name} is outside the int32 range", field=name)
-    return value
 
 
 async def _parameters(request: Request, ctx: Services) -> dict[str, Any]:
