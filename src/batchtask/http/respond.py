@@ -15,8 +15,6 @@ from batchtask.http.request_options import media_type, translator
 from batchtask.serialisation.render import render
 from batchtask.services.container import Services
 
-_VARY = VARY
-
 
 def headers_of(request: Request) -> RequestHeaders:
     """The request's headers, parsed once and kept on the request."""
@@ -47,7 +45,7 @@ def wire_response(
     return Response(
         body,
         status_code=status,
-        headers={"content-type": media.content_type.decode(), "vary": _VARY},
+        headers={"content-type": media.content_type.decode(), "vary": VARY},
     )
 
 
