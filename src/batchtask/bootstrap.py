@@ -55,6 +55,8 @@ async def open_services(
             max_block=settings.throttle_max_block,
             address_limit=settings.throttle_address_limit,
             username_limit=settings.throttle_username_limit,
+            username_interval=settings.throttle_username_interval,
+            known_address=settings.throttle_known_address,
         ),
     )
     jwt = None

@@ -86,8 +86,12 @@ class Settings:
     throttle_max_block: int = 900
     #: Failures per client address (any usernames) in a window before the address is blocked.
     throttle_address_limit: int = 50
-    #: Failures per username (any addresses) in a window before the username is blocked.
+    #: Attempts per username from addresses it never logged in from, as a burst (see below).
     throttle_username_limit: int = 100
+    #: Once the burst is spent, one such attempt per this many seconds (a rate, not a lockout).
+    throttle_username_interval: int = 60
+    #: Seconds a successful password login keeps its address "known" for that user.
+    throttle_known_address: int = 30 * 24 * 3600
 
     # requests
     body_limit: int = 1024 * 1024
@@ -279,6 +283,12 @@ def _problems(settings: Settings) -> list[str]:
     need(settings.pg_pool_size >= 1, "pg_pool_size", "must be at least 1")
     need(settings.throttle_window > 0, "throttle_window", "must be positive")
     need(settings.throttle_free_failures >= 1, "throttle_free_failures", "must be at least 1")
+    need(settings.throttle_address_limit >= 1, "throttle_address_limit", "must be at least 1")
+    need(settings.throttle_username_limit >= 1, "throttle_username_limit", "must be at least 1")
+    need(
+        settings.throttle_username_interval >= 1, "throttle_username_interval", "must be at least 1"
+    )
+    need(settings.throttle_known_address >= 0, "throttle_known_address", "must not be negative")
     need(settings.argon2_time_cost >= 1, "argon2_time_cost", "must be at least 1")
     need(settings.argon2_memory_cost >= 8, "argon2_memory_cost", "must be at least 8 (KiB)")
     need(settings.argon2_parallelism >= 1, "argon2_parallelism", "must be at least 1")

@@ -33,10 +33,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def serve(database: str, *extra: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """``batchtask serve`` as a child process; yields its base URL."""
+def serve(
+    database: str, *extra: str, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """``batchtask serve`` as a child process (``env`` adds variables); yields its base URL."""
     port = free_port()
-    env = {**os.environ, "BATCHTASK_DATABASE_URL": database, "BATCHTASK_COOKIE_SECURE": "false"}
+    env = {
+        **os.environ,
+        "BATCHTASK_DATABASE_URL": database,
+        "BATCHTASK_COOKIE_SECURE": "false",
+        **(env or {}),
+    }
     process = subprocess.Popen(
         [*BATCHTASK, "serve", "--port", str(port), "--no-worker", *extra],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

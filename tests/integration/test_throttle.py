@@ -1,7 +1,7 @@
 """Failed-login throttling (Suite C2) over HTTP on both engines.
 
 Settings: 3 free failures per (user, address), then blocks of 1, 2, 4 … s; 20 failures per address
-per window. With 3 free failures the fourth failure starts a 1 s block, so the fifth attempt is
+per window; 30 attempts per name from unknown addresses, then one per 60 s. With 3 free failures the fourth failure starts a 1 s block, so the fifth attempt is
 the first 429 (docs/decisions.md: "N free failures, then blocks of 1, 2, 4 … seconds").
 
 Client addresses: the test server (uvicorn) trusts ``X-Forwarded-For`` from loopback, so each test
@@ -11,9 +11,10 @@ speaks from addresses of its own and tests do not share a budget. The hasher is 
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import httpx
 import pytest
@@ -35,6 +36,8 @@ from tests.integration.conftest import LiveServer
 FREE_FAILURES = 3
 WRONG = "wrong password"
 ADDRESS_LIMIT = 20
+USER_LIMIT = 30
+USER_INTERVAL = 60
 THROTTLED_BODY = (
     b'{"Error":true,"ErrorType":"SoThrottledException",'
     b'"ErrorMessage":"Too many failed attempts; try again later.","ErrorSource":"batchtask"}'
@@ -53,6 +56,8 @@ def live(
         FakeClock(),
         throttle_free_failures=FREE_FAILURES,
         throttle_address_limit=ADDRESS_LIMIT,
+        throttle_username_limit=USER_LIMIT,
+        throttle_username_interval=USER_INTERVAL,
     ) as server:
         yield server
 
@@ -88,6 +93,23 @@ def assert_throttled(response: httpx.Response, retry_after: int | None = None) -
     if retry_after is not None:
         assert response.headers["retry-after"] == str(retry_after)
     assert "www-authenticate" not in response.headers
+
+
+async def _burst(base_url: str, name: str, where: str, passwords: Sequence[str]) -> list[int]:
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=0)
+    async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as client:
+        answers = await asyncio.gather(
+            *(
+                client.get(MISSING, headers={**basic(name, pw), "X-Forwarded-For": where})
+                for pw in passwords
+            )
+        )
+    return [answer.status_code for answer in answers]
+
+
+def burst(live: LiveServer, name: str, where: str, passwords: Sequence[str]) -> list[int]:
+    """Statuses of Basic requests all sent at once, one connection each."""
+    return asyncio.run(_burst(live.base_url, name, where, passwords))
 
 
 def fail_until_blocked(live: LiveServer, name: str, where: str) -> None:
@@ -231,3 +253,77 @@ class TestSharedBudget:
             )
         assert statuses == [401] * (FREE_FAILURES + 1) + [429] * (10 - FREE_FAILURES - 1)
         assert spent == FREE_FAILURES + 1
+
+
+class TestNoCacheBypass:
+    def test_cached_right_password_is_refused_while_blocked(self, live: LiveServer) -> None:
+        """Issue 11 #1: the victim's verified Basic credential is cached on this process; an
+        attacker blocked on (name, address) still gets 429 for the right password."""
+        name, victim, attacker = user(live), address(), address()
+        assert_authenticated(attempt(live, name, victim, PASSWORD))
+        fail_until_blocked(live, name, attacker)
+        assert_throttled(attempt(live, name, attacker))
+        assert_throttled(attempt(live, name, attacker, PASSWORD))
+
+    def test_cached_right_password_is_refused_from_a_capped_address(self, live: LiveServer) -> None:
+        """The address cap is decided before the cache too."""
+        name, where = user(live), address()
+        assert_authenticated(attempt(live, name, where, PASSWORD))
+        for _ in range(ADDRESS_LIMIT):
+            attempt(live, f"stuffed-{uuid.uuid4().hex[:8]}", where)
+        assert_throttled(attempt(live, name, where, PASSWORD))
+
+
+class TestParallelGuesses:
+    def test_three_hundred_guesses_at_once_reach_the_hasher_at_most_free_plus_one(
+        self, live: LiveServer
+    ) -> None:
+        """Issue 11 #2: 300 guesses sent at once (the right one among them) reserve their attempt
+        before hashing: at most ``FREE_FAILURES + 1`` are hashed, every other one is a 429."""
+        name, where = user(live), address()
+        passwords = [WRONG] * 299
+        passwords.insert(150, PASSWORD)
+        before = hashes(live)
+        statuses = burst(live, name, where, passwords)
+        print(f"300 parallel guesses: {statuses.count(401)}x401 {statuses.count(429)}x429"
+              f" right one {'accepted' if 404 in statuses else 'refused'}")  # fmt: skip
+        assert set(statuses) <= {401, 404, 429}
+        assert statuses.count(401) + statuses.count(404) <= FREE_FAILURES + 1
+        assert statuses.count(429) >= 300 - FREE_FAILURES - 1
+        assert hashes(live) - before <= FREE_FAILURES + 1
+
+    def test_a_burst_from_one_address_does_not_lock_the_owner_out(self, live: LiveServer) -> None:
+        """The burst spends the attacker's pair and address budgets, not the owner's elsewhere."""
+        name, attacker, owner = user(live), address(), address()
+        burst(live, name, attacker, [WRONG] * 300)
+        assert_authenticated(attempt(live, name, owner, PASSWORD))
+
+
+class TestUserRate:
+    def test_distributed_attack_is_slowed_to_the_user_rate(self, live: LiveServer) -> None:
+        """Guesses from ever new addresses: ``USER_LIMIT`` reach the hasher, then one per
+        ``USER_INTERVAL`` seconds, however many addresses the attacker has."""
+        name = user(live)
+        statuses = [attempt(live, name, address()).status_code for _ in range(USER_LIMIT + 10)]
+        assert statuses == [401] * USER_LIMIT + [429] * 10
+        live.clock.advance(USER_INTERVAL)
+        assert_unauthenticated(attempt(live, name, address()))
+        assert_throttled(attempt(live, name, address()), retry_after=USER_INTERVAL)
+
+    def test_owner_at_a_known_address_is_not_subject_to_the_user_rate(
+        self, live: LiveServer
+    ) -> None:
+        """The owner logged in from home before the attack; during it she still logs in from
+        home (with a fresh and with a cached credential), while new addresses get 429."""
+        name, home = user(live), address()
+        assert_authenticated(attempt(live, name, home, PASSWORD))
+        for _ in range(USER_LIMIT + 5):
+            attempt(live, name, address())
+        assert_throttled(attempt(live, name, address(), PASSWORD))
+        assert_authenticated(attempt(live, name, home, PASSWORD))
+        response = http(live).post(
+            "/login",
+            json={"username": name, "password": PASSWORD},
+            headers={"X-Forwarded-For": home},
+        )
+        assert response.status_code == 200, response.text

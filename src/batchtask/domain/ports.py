@@ -347,23 +347,38 @@ class CredentialRepository(Protocol):
         ...
 
 
+@dataclass(slots=True)
+class ThrottleCounter:
+    """One throttle key's shared counter (a row): attempts in its window, a block, a last success.
+
+    ``window_start`` is ``None`` for a key never seen. ``succeeded_at`` is only set on
+    (user, address) pairs: it makes that address *known* for the user.
+    """
+
+    key: str
+    window_start: datetime | None = None
+    attempts: int = 0
+    blocked_until: datetime | None = None
+    succeeded_at: datetime | None = None
+
+
+ThrottleChange = Callable[[Mapping[str, ThrottleCounter]], Sequence[ThrottleCounter]]
+
+
 class ThrottleRepository(Protocol):
-    """Shared counters of failed logins, so every API process sees the same budget."""
+    """Shared login-attempt counters, so every API process spends the same budget."""
 
-    async def blocked_until(self, keys: Sequence[str], now: datetime) -> datetime | None:
-        """The latest block still in force among ``keys``, or ``None``."""
+    async def read(self, keys: Sequence[str]) -> dict[str, ThrottleCounter]:
+        """The counters of ``keys`` (a missing key reads as an empty counter); no lock, no write."""
         ...
 
-    async def record_failure(self, key: str, now: datetime, window_seconds: int) -> int:
-        """Count one failure in the key's window (a new window after it expires); return the count."""
-        ...
+    async def change(self, keys: Sequence[str], change: ThrottleChange) -> None:
+        """Read-modify-write the counters of ``keys`` atomically, across processes.
 
-    async def block(self, key: str, until: datetime) -> None:
-        """Block a key until an instant."""
-        ...
-
-    async def clear(self, key: str) -> None:
-        """Forget a key's failures (after a successful login)."""
+        The rows are locked (created empty when missing) for one transaction; ``change`` — a pure,
+        synchronous function — gets them and returns the counters to store. No other call on these
+        keys, in this or any other process, sees a state between the read and the write.
+        """
         ...
 
 

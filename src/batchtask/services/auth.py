@@ -127,6 +127,9 @@ class Authenticator:
         now = self._monotonic()
         cached = self._basic.get(key)
         if cached is not None and now - cached[2] < self.policy.basic_cache_ttl:
+            # The throttle decides before the cache answers: a blocked caller must get 429 for
+            # the right password too, or the cache becomes a fast password oracle.
+            await self._throttle.check(username, address)
             user = await self._user(cached[0])
             if user is not None and user.active and user.password_hash == cached[1]:
                 return Principal(user, AuthMethod.basic)
@@ -136,13 +139,14 @@ class Authenticator:
         return Principal(user, AuthMethod.basic)
 
     async def _check_password(self, username: str, password: str, address: str) -> User:
-        await self._throttle.check(username, address)
+        # The attempt is reserved (counted) before hashing, atomically: parallel guesses cannot
+        # all slip past a check made before any of them was counted.
+        reservation = await self._throttle.reserve(username, address)
         user = await self._store.users.by_name(username)
         stored = user.password_hash if user is not None and user.active else None
         if not await self._hasher.verify(stored, password) or user is None:
-            await self._throttle.failed(username, address)
             raise AuthenticationFailed("Unknown user name or wrong password")
-        await self._throttle.succeeded(username, address)
+        await self._throttle.succeeded(reservation)
         return user
 
     async def _user(self, associate_id: int) -> User | None:

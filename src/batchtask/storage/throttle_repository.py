@@ -1,11 +1,24 @@
-"""``ThrottleRepository`` in SQL: failed-login counters shared by every API process."""
+"""``ThrottleRepository`` in SQL: login-attempt counters shared by every API process.
+
+Why a read-modify-write under a lock rather than separate check and count statements: a check
+followed later by a count lets every request that arrives at once pass the check before any is
+counted (300 parallel guesses were all hashed). ``change`` runs in one write transaction —
+``BEGIN IMMEDIATE`` on SQLite, which serialises writers across processes; on PostgreSQL the rows
+are created if missing and locked ``FOR UPDATE`` in key order (so two calls never deadlock) —
+and the decision is made on the locked rows.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 
-from batchtask.storage.database import Database
+from batchtask.domain.ports import ThrottleChange, ThrottleCounter
+from batchtask.storage.database import Database, Row
+
+_COLUMNS = "throttle_key, window_start, failures, blocked_until, succeeded_at"
+#: ``window_start`` of a row created only to be locked: "no window yet" (the column is NOT NULL).
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class SqlThrottleRepository:
@@ -14,49 +27,58 @@ class SqlThrottleRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def blocked_until(self, keys: Sequence[str], now: datetime) -> datetime | None:
-        """The latest block still in force among ``keys``."""
-        if not keys:
-            return None
-        placeholders = ", ".join("?" * len(keys))
-        row = await self._db.fetchrow(
-            "SELECT MAX(blocked_until) FROM login_failure"
-            f" WHERE throttle_key IN ({placeholders}) AND blocked_until > ?",
-            *keys,
-            self._db.ts(now),
-        )
-        return None if row is None else self._db.instant(row[0])
+    async def read(self, keys: Sequence[str]) -> dict[str, ThrottleCounter]:
+        """The counters of ``keys``; missing keys read as empty counters."""
+        return await self._rows(self._db, sorted(set(keys)), lock=False)
 
-    async def record_failure(self, key: str, now: datetime, window_seconds: int) -> int:
-        """Count one failure; a key whose window has passed starts a new one."""
-        stale = self._db.ts(now - timedelta(seconds=window_seconds))
+    async def change(self, keys: Sequence[str], change: ThrottleChange) -> None:
+        """Lock the keys' rows, let ``change`` decide, store what it returns (one transaction)."""
+        ordered = sorted(set(keys))
         async with self._db.transaction() as db:
-            row = await db.fetchrow(
-                "INSERT INTO login_failure (throttle_key, window_start, failures) VALUES (?, ?, 1)"
-                " ON CONFLICT (throttle_key) DO UPDATE SET"
-                " failures = CASE WHEN login_failure.window_start <= ? THEN 1"
-                " ELSE login_failure.failures + 1 END,"
-                " window_start = CASE WHEN login_failure.window_start <= ?"
-                " THEN excluded.window_start ELSE login_failure.window_start END"
-                " RETURNING failures",
-                key,
-                self._db.ts(now),
-                stale,
-                stale,
-            )
-        assert row is not None  # noqa: S101 - RETURNING
-        return int(row[0])
+            if db.dialect == "postgres":
+                # Rows must exist to be locked; inserted in key order like the lock below.
+                await db.execute(
+                    "INSERT INTO login_failure (throttle_key, window_start, failures)"
+                    " SELECT k, ?, 0 FROM unnest(?::text[]) AS k ORDER BY k"
+                    " ON CONFLICT (throttle_key) DO NOTHING",
+                    db.ts(_EPOCH),
+                    ordered,
+                )
+            counters = await self._rows(db, ordered, lock=db.dialect == "postgres")
+            for counter in change(counters):
+                await db.execute(
+                    "INSERT INTO login_failure (" + _COLUMNS + ") VALUES (?, ?, ?, ?, ?)"
+                    " ON CONFLICT (throttle_key) DO UPDATE SET window_start ="
+                    " excluded.window_start, failures = excluded.failures,"
+                    " blocked_until = excluded.blocked_until, succeeded_at = excluded.succeeded_at",
+                    counter.key,
+                    db.ts(counter.window_start or _EPOCH),
+                    counter.attempts,
+                    db.ts(counter.blocked_until),
+                    db.ts(counter.succeeded_at),
+                )
 
-    async def block(self, key: str, until: datetime) -> None:
-        """Block a key until an instant (a longer block already in force stays)."""
-        await self._db.execute(
-            "UPDATE login_failure SET blocked_until = ? WHERE throttle_key = ?"
-            " AND (blocked_until IS NULL OR blocked_until < ?)",
-            self._db.ts(until),
-            key,
-            self._db.ts(until),
+    async def _rows(
+        self, db: Database, keys: list[str], *, lock: bool
+    ) -> dict[str, ThrottleCounter]:
+        if not keys:
+            return {}
+        placeholders = ", ".join("?" * len(keys))
+        rows = await db.fetch(
+            f"SELECT {_COLUMNS} FROM login_failure WHERE throttle_key IN ({placeholders})"
+            + (" ORDER BY throttle_key FOR UPDATE" if lock else ""),
+            *keys,
         )
+        found = {str(row[0]): self._counter(db, row) for row in rows}
+        return {key: found.get(key) or ThrottleCounter(key) for key in keys}
 
-    async def clear(self, key: str) -> None:
-        """Forget a key's failures."""
-        await self._db.execute("DELETE FROM login_failure WHERE throttle_key = ?", key)
+    @staticmethod
+    def _counter(db: Database, row: Row) -> ThrottleCounter:
+        start = db.instant(row[1])
+        return ThrottleCounter(
+            key=str(row[0]),
+            window_start=None if start is None or start == _EPOCH else start,
+            attempts=int(row[2]),
+            blocked_until=db.instant(row[3]),
+            succeeded_at=db.instant(row[4]),
+        )

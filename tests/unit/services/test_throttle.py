@@ -1,11 +1,13 @@
 """The login throttle against a real store on both engines, with the fake clock.
 
 Client addresses are plain strings here, so the cases HTTP on loopback cannot reach are covered:
-the victim at another address (C2 c), the distributed attack on one name, and long keys.
+the victim at another address (C2 c), the distributed attack on one name, and long keys. A failure
+is a reservation that is never refunded; a success is a reservation followed by ``succeeded``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 
 import pytest
@@ -16,7 +18,12 @@ from batchtask.storage.store import SqlStore
 from tests.conftest import FakeClock
 
 POLICY = ThrottlePolicy(
-    window=900, free_failures=3, max_block=900, address_limit=20, username_limit=30
+    window=900,
+    free_failures=3,
+    max_block=900,
+    address_limit=20,
+    username_limit=30,
+    username_interval=60,
 )
 ATTACKER, VICTIM = "203.0.113.7", "198.51.100.9"
 
@@ -27,10 +34,28 @@ def throttle(store: SqlStore, clock: FakeClock) -> LoginThrottle:
     return LoginThrottle(store.throttle, clock, POLICY)
 
 
-async def fail(throttle: LoginThrottle, name: str, address: str, times: int = 1) -> None:
-    """Record ``times`` failures."""
+async def fail(
+    throttle: LoginThrottle,
+    name: str,
+    address: str,
+    times: int = 1,
+    clock: FakeClock | None = None,
+) -> None:
+    """Record ``times`` failures (reservations never refunded); with ``clock``, each block is
+    waited out as a patient attacker would."""
     for _ in range(times):
-        await throttle.failed(name, address)
+        try:
+            await throttle.reserve(name, address)
+        except Throttled as blocked:
+            if clock is None:
+                raise
+            clock.advance(blocked.retry_after)
+            await throttle.reserve(name, address)
+
+
+async def succeed(throttle: LoginThrottle, name: str, address: str) -> None:
+    """A correct password: reserve, then refund."""
+    await throttle.succeeded(await throttle.reserve(name, address))
 
 
 async def retry_after(throttle: LoginThrottle, name: str, address: str) -> int | None:
@@ -84,13 +109,15 @@ class TestThrottle:
         self, throttle: LoginThrottle, clock: FakeClock
     ) -> None:
         """2.5 s left on a block is announced as 3 s, never less than what is left."""
-        await fail(throttle, "alice", ATTACKER, 7)  # 8 s block
+        await fail(throttle, "alice", ATTACKER, 7, clock)  # 8 s block
         clock.advance(5.5)
         assert await retry_after(throttle, "alice", ATTACKER) == 3
 
-    async def test_victim_at_another_address_is_not_blocked(self, throttle: LoginThrottle) -> None:
+    async def test_victim_at_another_address_is_not_blocked(
+        self, throttle: LoginThrottle, clock: FakeClock
+    ) -> None:
         """C2(c): a name blocked from the attacker's address is free from the victim's."""
-        await fail(throttle, "alice", ATTACKER, 10)
+        await fail(throttle, "alice", ATTACKER, 10, clock)
         assert await retry_after(throttle, "alice", ATTACKER) is not None
         assert await retry_after(throttle, "alice", VICTIM) is None
 
@@ -111,21 +138,71 @@ class TestThrottle:
             await fail(throttle, f"name-{n}", ATTACKER)
         assert await retry_after(throttle, "name-0", VICTIM) is None
 
-    async def test_name_cap_blocks_a_distributed_attack(self, throttle: LoginThrottle) -> None:
-        """30 failures for one name from 30 addresses block that name everywhere (trade-off)."""
+    async def test_name_rate_slows_a_distributed_attack(
+        self, throttle: LoginThrottle, clock: FakeClock
+    ) -> None:
+        """30 failures for one name from 30 addresses spend its burst: a 31st address waits for
+        the next slot (60 s), then gets exactly one attempt."""
         for n in range(30):
             await fail(throttle, "alice", f"192.0.2.{n}")
-        assert await retry_after(throttle, "alice", VICTIM) == 900
+        assert await retry_after(throttle, "alice", VICTIM) == 60
+        clock.advance(60)
+        await fail(throttle, "alice", "192.0.2.200")
+        assert await retry_after(throttle, "alice", "192.0.2.201") == 60
+
+    async def test_name_rate_spares_an_address_the_owner_logged_in_from(
+        self, throttle: LoginThrottle
+    ) -> None:
+        """A known address is not subject to the name rate (the owner is not locked out)."""
+        await succeed(throttle, "alice", VICTIM)
+        for n in range(30):
+            await fail(throttle, "alice", f"192.0.2.{n}")
+        assert await retry_after(throttle, "alice", "192.0.2.250") is not None
+        assert await retry_after(throttle, "alice", VICTIM) is None
+
+    async def test_known_address_expires(self, throttle: LoginThrottle, clock: FakeClock) -> None:
+        """A success 30 days ago no longer makes the address known."""
+        await succeed(throttle, "alice", VICTIM)
+        clock.advance(POLICY.known_address)
+        for n in range(30):
+            await fail(throttle, "alice", f"192.0.2.{n}")
+        assert await retry_after(throttle, "alice", VICTIM) == 60
 
     async def test_success_clears_the_pair_only(self, throttle: LoginThrottle) -> None:
-        """A correct password resets the pair's count; the address count keeps growing."""
+        """A correct password resets the pair's count and refunds its own attempt; the address
+        count of the failures stays."""
         await fail(throttle, "alice", ATTACKER, 3)
-        await throttle.succeeded("alice", ATTACKER)
+        await succeed(throttle, "alice", ATTACKER)
         await fail(throttle, "alice", ATTACKER, 3)
         assert await retry_after(throttle, "alice", ATTACKER) is None
         for n in range(14):
             await fail(throttle, f"other-{n}", ATTACKER)
         assert await retry_after(throttle, "alice", ATTACKER) == 900
+
+    async def test_successes_do_not_spend_the_address_cap(self, throttle: LoginThrottle) -> None:
+        """Many users logging in from one address (a NAT) never reach its cap."""
+        for n in range(50):
+            await succeed(throttle, f"user-{n}", ATTACKER)
+        assert await retry_after(throttle, "someone", ATTACKER) is None
+
+    async def test_a_refused_attempt_spends_nothing(self, throttle: LoginThrottle) -> None:
+        """Attempts refused while blocked are not counted (the block does not grow by itself)."""
+        await fail(throttle, "alice", ATTACKER, 4)
+        for _ in range(10):
+            with pytest.raises(Throttled):
+                await throttle.reserve("alice", ATTACKER)
+        assert await retry_after(throttle, "alice", ATTACKER) == 1
+
+    async def test_parallel_reservations_hold_the_pair_budget(
+        self, throttle: LoginThrottle
+    ) -> None:
+        """100 reservations at once: exactly free failures + 1 pass, the rest are refused."""
+        results = await asyncio.gather(
+            *(throttle.reserve("alice", ATTACKER) for _ in range(100)), return_exceptions=True
+        )
+        refused = [r for r in results if isinstance(r, Throttled)]
+        assert len(results) - len(refused) == POLICY.free_failures + 1
+        assert len(refused) == 100 - POLICY.free_failures - 1
 
     async def test_failures_outside_the_window_are_forgotten(
         self, throttle: LoginThrottle, clock: FakeClock
