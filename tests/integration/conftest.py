@@ -78,6 +78,7 @@ def run_server(settings: Settings, clock: FakeClock) -> Iterator[LiveServer]:
     app = create_app(settings, clock=clock)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # accepted sockets inherit it
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
@@ -118,23 +119,28 @@ def test_settings(database_url: str, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
+def prepare_database(database_url: str, clock: FakeClock) -> None:
+    """Upgrade a PostgreSQL database explicitly, as in production (SQLite migrates on start)."""
+    if database_url.startswith("sqlite"):
+        return
+    from batchtask.storage import migration  # noqa: PLC0415
+    from batchtask.storage.connect import open_database  # noqa: PLC0415
+
+    async def upgrade() -> None:
+        db = await open_database(database_url)
+        try:
+            await migration.upgrade(db, clock.now())
+        finally:
+            await db.close()
+
+    asyncio.run(upgrade())
+
+
 @pytest.fixture
 def server(database_url: str, clock: FakeClock, tmp_path: Path) -> Iterator[LiveServer]:
     """A live server on each engine with users ``admin`` (admin), ``alice`` and ``bob``."""
     settings = test_settings(database_url, files_dir=str(tmp_path / "files"))
-    if not database_url.startswith("sqlite"):
-        # PostgreSQL databases are upgraded explicitly, as in production.
-        from batchtask.storage import migration  # noqa: PLC0415
-        from batchtask.storage.connect import open_database  # noqa: PLC0415
-
-        async def upgrade() -> None:
-            db = await open_database(database_url)
-            try:
-                await migration.upgrade(db, clock.now())
-            finally:
-                await db.close()
-
-        asyncio.run(upgrade())
+    prepare_database(database_url, clock)
     for live in run_server(settings, clock):
         live.add_user("admin", Role.admin)
         live.add_user("alice")
