@@ -45,7 +45,9 @@ async def test_list_pages_lazily_with_concurrent_reads(server: LiveServer) -> No
     async with client_for(server, "admin") as client:
         ids = [(await client.start("batchtask.sleep")).id for _ in range(11)]
         assert [info.id async for info in client.list(page_size=4)] == ids
-        filtered = client.list(filter="StartCount eq 0 and DefinitionName begins 'batchtask'", page_size=3)
+        filtered = client.list(
+            filter="StartCount eq 0 and DefinitionName begins 'batchtask'", page_size=3
+        )
         assert [info.id async for info in filtered] == ids
         tasks = client.list(page_size=2)
         assert (await anext(tasks)).id == ids[0]

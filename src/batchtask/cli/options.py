@@ -13,3 +13,14 @@ def add_database(command: argparse.ArgumentParser) -> None:
         help="sqlite:///path/file.db or postgresql://user@host:port/db "
         "(default: BATCHTASK_DATABASE_URL, else a SQLite file in the user's data directory)",
     )
+
+
+def parameters(pairs: list[str]) -> dict[str, str]:
+    """``k=v`` strings as a ParameterObject; ``SystemExit`` on a malformed one."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise SystemExit(f"batchtask: --param needs KEY=VALUE, got {pair!r}")
+        out[key.strip()] = value
+    return out

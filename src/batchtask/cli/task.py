@@ -1,7 +1,8 @@
 """``batchtask task start|list|show|stop|rm``: batch tasks from the command line.
 
 ``task start NAME --param k=v --wait`` follows the task with a progress bar and exits 0 only when
-it succeeded, so scripts can chain on it.
+it succeeded, so scripts can chain on it. With ``--url`` every command drives a remote server
+through ``batchtask.client`` instead of opening the database (``remote_task.py``).
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ import time
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from batchtask.bootstrap import close_services, open_services
-from batchtask.cli.options import add_database
+from batchtask.cli import remote_task
+from batchtask.cli.options import add_database, parameters
+from batchtask.cli.progress_bar import task_bar
 from batchtask.config import Settings
 from batchtask.domain.ports import TaskFilter
 from batchtask.domain.state import BatchTaskState, parse_state
@@ -47,6 +49,7 @@ def register(commands: Any) -> None:
     start.add_argument("--wait", action="store_true", help="follow progress until it ends")
     start.add_argument("--timeout", type=float, metavar="SECONDS", help="give up waiting after")
     add_database(start)
+    remote_task.add_remote(start)
     start.set_defaults(handler=run_start)
 
     listing = actions.add_parser("list", help="list tasks")
@@ -55,33 +58,26 @@ def register(commands: Any) -> None:
     listing.add_argument("--user", metavar="NAME", help="only tasks of this owner")
     listing.add_argument("--limit", type=int, default=50, help="newest N (default 50)")
     add_database(listing)
+    remote_task.add_remote(listing)
     listing.set_defaults(handler=run_list)
 
     show = actions.add_parser("show", help="one task with its parameters and event log")
     show.add_argument("id", type=int)
     add_database(show)
+    remote_task.add_remote(show)
     show.set_defaults(handler=run_show)
 
     stop = actions.add_parser("stop", help="stop a task (prints true or false)")
     stop.add_argument("id", type=int)
     add_database(stop)
+    remote_task.add_remote(stop)
     stop.set_defaults(handler=run_stop)
 
     remove = actions.add_parser("rm", help="delete tasks (running ones are stopped first)")
     remove.add_argument("ids", type=int, nargs="+", metavar="ID")
     add_database(remove)
+    remote_task.add_remote(remove)
     remove.set_defaults(handler=run_remove)
-
-
-def parameters(pairs: list[str]) -> dict[str, str]:
-    """``k=v`` strings as a ParameterObject; ``SystemExit`` on a malformed one."""
-    out: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise SystemExit(f"batchtask: --param needs KEY=VALUE, got {pair!r}")
-        out[key.strip()] = value
-    return out
 
 
 async def _owner(services: Services, name: str | None) -> int:
@@ -97,6 +93,8 @@ def _actor(name: str | None) -> str:
 
 async def run_start(args: argparse.Namespace, settings: Settings) -> int:
     """Create a ``New`` task; with ``--wait`` follow it to its end."""
+    if args.url:
+        return await remote_task.start(args)
     services = await open_services(settings)
     try:
         new = NewTask(
@@ -122,24 +120,14 @@ async def follow(services: Services, task_id: int, *, give_up: float | None = No
     """A live progress bar until the task ends: 0 on success, 1 on failure, 3 on timeout."""
     deadline = None if give_up is None else time.monotonic() + give_up
     console = Console(stderr=True)
-    columns = (
-        TextColumn("[bold]{task.fields[state]:<10}"), BarColumn(), TaskProgressColumn(),
-        TextColumn("{task.description}"), TimeElapsedColumn(),
-    )  # fmt: skip
-    with Progress(*columns, console=console) as progress:
-        bar = progress.add_task("", total=100, state="New")
+    with task_bar(console) as update:
         while True:
             task = await services.store.tasks.get(task_id)
             if task is None:
                 state = await _gone(services, task_id)
-                progress.update(bar, completed=100, state=state.name)
+                update(state.name, 100, "")
                 break
-            progress.update(
-                bar,
-                completed=task.progress_percent,
-                description=_ENGLISH.text(task.progress_description),
-                state=task.state.name,
-            )
+            update(task.state.name, task.progress_percent, _ENGLISH.text(task.progress_description))
             if task.state.is_finished:
                 state = task.state
                 break
@@ -164,6 +152,8 @@ async def _gone(services: Services, task_id: int) -> BatchTaskState:
 
 async def run_list(args: argparse.Namespace, settings: Settings) -> int:
     """A table of the newest tasks."""
+    if args.url:
+        return await remote_task.listing(args)
     try:
         state = None if args.state is None else parse_state(args.state)
     except ValueError as exc:
@@ -190,6 +180,8 @@ async def run_list(args: argparse.Namespace, settings: Settings) -> int:
 
 async def run_show(args: argparse.Namespace, settings: Settings) -> int:
     """Every field, the parameters and the event log of one task."""
+    if args.url:
+        return await remote_task.show(args)
     services = await open_services(settings)
     try:
         task = await services.store.tasks.get(args.id)
@@ -233,6 +225,8 @@ def _fields(task: BatchTask) -> Table:
 
 async def run_stop(args: argparse.Namespace, settings: Settings) -> int:
     """SPEC §8.4 Stop; prints ``true``/``false`` and exits 0 only on ``true``."""
+    if args.url:
+        return await remote_task.stop(args)
     services = await open_services(settings)
     try:
         stopped = await services.store.runs.request_stop(
@@ -246,6 +240,8 @@ async def run_stop(args: argparse.Namespace, settings: Settings) -> int:
 
 async def run_remove(args: argparse.Namespace, settings: Settings) -> int:
     """Stop running tasks, then delete the rows with their parameters."""
+    if args.url:
+        return await remote_task.remove(args)
     services = await open_services(settings)
     try:
         now = services.clock.now()
