@@ -25,6 +25,7 @@ from batchtask.client import (
     Unauthorized,
 )
 from tests.integration.conftest import PASSWORD, LiveServer
+from tests.integration.test_task_files import give_file
 
 
 def client_for(
@@ -346,3 +347,14 @@ def test_server_errors_carry_the_body_and_proxy_pages_their_text(upstream: str) 
         client.get(1)
     assert type(other.value) is BatchTaskError
     assert other.value.status == 429
+
+
+def test_admin_file_downloads_what_the_task_produced(server: LiveServer) -> None:
+    """client.admin.file: the task's file as bytes; NotFound without one (today's admin route)."""
+    with client_for(server) as client:
+        task_id = client.start("batchtask.export").id
+        with pytest.raises(NotFound):
+            client.admin.file(task_id)
+        give_file(server, task_id, "export.csv", b"Id,State\n1,New\n")
+        assert client.admin.file(task_id) == b"Id,State\n1,New\n"
+        assert client.get(task_id).file_name == "export.csv"
