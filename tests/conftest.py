@@ -22,7 +22,7 @@ from batchtask.storage.store import SqlStore
 PG_ADMIN = os.environ.get("BATCHTASK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 TABLES = (
     "batchtask_event, binaryobjectlink, binaryobject, batchtask, batchtaskdefinition,"
-    " login_failure, credential, associate"
+    " login_failure, credential, associate, batchtask_worker, batchtask_change"
 )
 
 

@@ -13,10 +13,14 @@ from enum import Enum
 from typing import Protocol
 
 from batchtask.domain.archive_query import ArchiveQuery, ArchiveRow
+from batchtask.domain.change import ChangePage
 from batchtask.domain.credential import Credential, CredentialKind
 from batchtask.domain.state import BatchTaskState, CancellationBehaviour
+from batchtask.domain.stats import DefinitionFigures, SeriesPoint
 from batchtask.domain.task import BatchTask, NewTask, TaskOutcome, TaskUpdate
+from batchtask.domain.task_list import TaskBrief, TaskListQuery, TaskPage, TaskSelection
 from batchtask.domain.user import Role, User
+from batchtask.domain.worker_info import WorkerInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +51,8 @@ class TaskEvent:
     to_state: BatchTaskState
     start_count: int
     reason: str = ""
+    #: Where the action came from: ``api``, ``admin-api``, ``console``, ``cli`` (``""``: the runtime).
+    source: str = ""
 
 
 class TaskRepository(Protocol):
@@ -63,12 +69,13 @@ class TaskRepository(Protocol):
         now: datetime,
         actor: str,
         default_cancellation: CancellationBehaviour = CancellationBehaviour.CanCancel,
+        source: str = "",
     ) -> int:
         """Store a ``New`` task (creating its definition lazily) and return its id."""
         ...
 
     async def update(
-        self, task_id: int, update: TaskUpdate, *, now: datetime, actor: str
+        self, task_id: int, update: TaskUpdate, *, now: datetime, actor: str, source: str = ""
     ) -> BatchTask | None:
         """Apply a client update; ``None`` when the task does not exist."""
         ...
@@ -79,7 +86,9 @@ class TaskRepository(Protocol):
         """Write what an executor reports (unfenced); log a state change. ``False`` if missing."""
         ...
 
-    async def delete(self, task_ids: Sequence[int], *, now: datetime, actor: str) -> int:
+    async def delete(
+        self, task_ids: Sequence[int], *, now: datetime, actor: str, source: str = ""
+    ) -> int:
         """Delete tasks and their parameter blobs; return how many rows went."""
         ...
 
@@ -109,6 +118,8 @@ class DefinitionPolicy:
     max_starts: int = 3
     #: Base of the exponential retry delay, in seconds.
     backoff: float = 1.0
+    #: ``inline`` or ``process`` (shown by the console).
+    isolation: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,7 +261,9 @@ class RunRepository(Protocol):
         """Expired leases → ``New`` when starts remain, else ``Failed`` ``[SR_BATCH_WORKER_LOST]``."""
         ...
 
-    async def request_stop(self, task_id: int, *, now: datetime, actor: str) -> bool:
+    async def request_stop(
+        self, task_id: int, *, now: datetime, actor: str, source: str = ""
+    ) -> bool:
         """SPEC §8.4: stop a task; ``True`` only when it will really stop."""
         ...
 
@@ -272,6 +285,110 @@ class RunRepository(Protocol):
         self, on_new: Callable[[], None], on_cancel: Callable[[int], None]
     ) -> Subscription | None:
         """Push notifications of new work and stop requests; ``None`` when the engine has none."""
+        ...
+
+
+class AdminRepository(Protocol):
+    """The console's reads and bulk writes over tasks (SPEC §10.1)."""
+
+    async def page(self, query: TaskListQuery) -> TaskPage:
+        """One page of tasks matching the selection, with the total count."""
+        ...
+
+    async def briefs(self, task_ids: Sequence[int]) -> list[TaskBrief]:
+        """What bulk actions need to know about these tasks (missing ones are left out)."""
+        ...
+
+    async def matching(self, selection: TaskSelection, limit: int) -> list[TaskBrief]:
+        """Up to ``limit`` tasks matching a selection, by id."""
+        ...
+
+    async def count(self, selection: TaskSelection) -> int:
+        """How many tasks match a selection."""
+        ...
+
+    async def retry(
+        self, task_ids: Sequence[int], *, now: datetime, actor: str, source: str
+    ) -> list[int]:
+        """Finished tasks back to ``New`` with a fresh retry budget; the ids that went back."""
+        ...
+
+    async def stop(
+        self, task_ids: Sequence[int], *, now: datetime, actor: str, source: str
+    ) -> list[int]:
+        """SPEC §8.4 Stop of each task (in few transactions); the ids that will stop."""
+        ...
+
+
+class WorkerRegistry(Protocol):
+    """Where every worker process says it exists, what it runs and that it is alive."""
+
+    async def register(self, worker: WorkerInfo) -> None:
+        """Write (or overwrite) a worker's row."""
+        ...
+
+    async def beat(
+        self, worker_id: str, *, now: datetime, busy: int, running: Sequence[int]
+    ) -> None:
+        """Renew a worker's heartbeat and what it is running."""
+        ...
+
+    async def deregister(self, worker_id: str, *, now: datetime) -> None:
+        """Mark a worker stopped (clean shutdown)."""
+        ...
+
+    async def all(self) -> list[WorkerInfo]:
+        """Every registered worker, by start time."""
+        ...
+
+    async def forget(self, *, before: datetime) -> int:
+        """Drop workers not heard from since ``before``; how many."""
+        ...
+
+
+class StatsRepository(Protocol):
+    """Queue figures computed by the database."""
+
+    async def counts(self) -> dict[BatchTaskState, int]:
+        """Tasks per state."""
+        ...
+
+    async def oldest_waiting(self, now: datetime) -> datetime | None:
+        """Since when the task at the head of the queue has been due; ``None``: none waits."""
+        ...
+
+    async def series(
+        self, *, start: datetime, step: int, points: int, waiting_now: int
+    ) -> list[SeriesPoint]:
+        """``points`` steps of ``step`` seconds from ``start``: starts, outcomes, queue depth."""
+        ...
+
+    async def definitions(self, *, since: datetime) -> list[DefinitionFigures]:
+        """Every definition with its counts, outcomes since ``since`` and run-time percentiles."""
+        ...
+
+
+class ChangeFeed(Protocol):
+    """The numbered change log of tasks the live stream reads (see ``domain.change``)."""
+
+    async def read(self, after: int, limit: int) -> ChangePage:
+        """Up to ``limit`` changes numbered above ``after``, oldest first."""
+        ...
+
+    async def latest(self) -> int:
+        """The highest change number (0 when none)."""
+        ...
+
+    async def oldest(self) -> int:
+        """The lowest change number still kept (0 when none)."""
+        ...
+
+    async def prune(self, *, keep: int) -> int:
+        """Forget all but the newest ``keep`` changes; how many went."""
+        ...
+
+    async def listen(self, on_change: Callable[[], None]) -> Subscription | None:
+        """Be told at commit that changes were written; ``None`` when the engine cannot push."""
         ...
 
 
@@ -408,6 +525,26 @@ class Store(Protocol):
     @property
     def runs(self) -> RunRepository:
         """The runtime: claims, leases, fenced transitions."""
+        ...
+
+    @property
+    def admin(self) -> AdminRepository:
+        """The console's task queries and bulk writes."""
+        ...
+
+    @property
+    def workers(self) -> WorkerRegistry:
+        """The worker registry."""
+        ...
+
+    @property
+    def stats(self) -> StatsRepository:
+        """Queue figures."""
+        ...
+
+    @property
+    def changes(self) -> ChangeFeed:
+        """The change log of the live stream."""
         ...
 
     async def ping(self) -> None:

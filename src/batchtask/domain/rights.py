@@ -117,3 +117,14 @@ def may_change(principal: Principal, task: BatchTask) -> bool:
 def rights_for(principal: Principal, task: BatchTask) -> TaskRights:
     """The caller's rights on ``task``."""
     return OWNER_RIGHTS if may_change(principal, task) else READER_RIGHTS
+
+
+def may_read(principal: Principal, associate_id: int) -> bool:
+    """Whether a caller may see a task of ``associate_id`` (the live stream filters on it).
+
+    SPEC §6: every user may read every task — their own with ``FULL``, everyone else's and the
+    system's with ``Select`` — so this holds for every authenticated caller; it is the one place
+    to narrow when tenants or hidden tasks arrive.
+    """
+    del principal, associate_id  # the same answer for every task today
+    return True

@@ -98,14 +98,14 @@ class SqlRunRepository:
                 key = policy.name.casefold()
                 row = await db.fetchrow(
                     "INSERT INTO batchtaskdefinition (name, name_key, description, timeout,"
-                    " autorestartcount, backoff_seconds, cancellation_behaviour, registered,"
-                    " updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " autorestartcount, backoff_seconds, cancellation_behaviour, isolation,"
+                    " registered, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                     " ON CONFLICT (name_key) DO UPDATE SET name = excluded.name,"
                     " description = excluded.description, timeout = excluded.timeout,"
                     " autorestartcount = excluded.autorestartcount,"
                     " backoff_seconds = excluded.backoff_seconds,"
                     " cancellation_behaviour = excluded.cancellation_behaviour,"
-                    " updated = excluded.updated,"
+                    " isolation = excluded.isolation, updated = excluded.updated,"
                     " updatedcount = batchtaskdefinition.updatedcount + 1"
                     " RETURNING batchtaskdefinition_id",
                     policy.name,
@@ -115,6 +115,7 @@ class SqlRunRepository:
                     max(0, policy.max_starts - 1),
                     float(policy.backoff),
                     int(policy.cancellation),
+                    policy.isolation,
                     db.ts(now),
                     db.ts(now),
                 )
@@ -400,6 +401,7 @@ class SqlRunRepository:
         now: datetime,
         actor: str,
         reason: str,
+        source: str = "",
     ) -> None:
         """``Failed`` now, fenced on what the caller read (inside its transaction)."""
         await db.execute(
@@ -413,7 +415,9 @@ class SqlRunRepository:
         )
         await append_event(
             db,
-            TaskEvent(task_id, now, actor, before, BatchTaskState.Failed, start_count, reason),
+            TaskEvent(
+                task_id, now, actor, before, BatchTaskState.Failed, start_count, reason, source
+            ),
         )
 
     async def reap(
@@ -461,7 +465,9 @@ class SqlRunRepository:
                     reaped.append((task_id, BatchTaskState.New))
         return reaped
 
-    async def request_stop(self, task_id: int, *, now: datetime, actor: str) -> bool:
+    async def request_stop(
+        self, task_id: int, *, now: datetime, actor: str, source: str = ""
+    ) -> bool:
         """SPEC §8.4. ``New``/``Aquired`` (and ``Started`` without a local lease) fail at once;
         ``Started`` gets ``cancel_requested`` (pushed by NOTIFY on PostgreSQL)."""
         async with self._db.transaction() as db:
@@ -486,7 +492,7 @@ class SqlRunRepository:
                     task_id,
                 )
                 await self._fail(db, task_id, start_count, state, CANCELLED, now=now,
-                                 actor=actor, reason="stopped")  # fmt: skip
+                                 actor=actor, reason="stopped", source=source)  # fmt: skip
                 return True
             if state is not BatchTaskState.Started:
                 return False
@@ -500,7 +506,9 @@ class SqlRunRepository:
                 )
                 await append_event(
                     db,
-                    TaskEvent(task_id, now, actor, state, state, start_count, "stop requested"),
+                    TaskEvent(
+                        task_id, now, actor, state, state, start_count, "stop requested", source
+                    ),
                 )
         return True
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from batchtask.storage.admin_repository import SqlAdminRepository
+from batchtask.storage.change_feed import SqlChangeFeed
 from batchtask.storage.credential_repository import SqlCredentialRepository
 from batchtask.storage.database import Database
 from batchtask.storage.run_repository import SqlRunRepository
+from batchtask.storage.stats_repository import SqlStatsRepository
 from batchtask.storage.task_repository import SqlTaskRepository
 from batchtask.storage.throttle_repository import SqlThrottleRepository
 from batchtask.storage.user_repository import SqlUserRepository
+from batchtask.storage.worker_repository import SqlWorkerRegistry
 
 
 class SqlStore:
@@ -20,6 +24,10 @@ class SqlStore:
         self._credentials = SqlCredentialRepository(db)
         self._throttle = SqlThrottleRepository(db)
         self._runs = SqlRunRepository(db, self._tasks)
+        self._admin = SqlAdminRepository(db, self._runs)
+        self._workers = SqlWorkerRegistry(db)
+        self._stats = SqlStatsRepository(db)
+        self._changes = SqlChangeFeed(db)
 
     @property
     def tasks(self) -> SqlTaskRepository:
@@ -45,6 +53,26 @@ class SqlStore:
     def runs(self) -> SqlRunRepository:
         """The runtime: claims, leases, fenced transitions."""
         return self._runs
+
+    @property
+    def admin(self) -> SqlAdminRepository:
+        """The console's task queries and bulk writes."""
+        return self._admin
+
+    @property
+    def workers(self) -> SqlWorkerRegistry:
+        """The worker registry."""
+        return self._workers
+
+    @property
+    def stats(self) -> SqlStatsRepository:
+        """Queue figures."""
+        return self._stats
+
+    @property
+    def changes(self) -> SqlChangeFeed:
+        """The change log of the live stream."""
+        return self._changes
 
     async def ping(self) -> None:
         """Raise ``StorageUnavailable`` when the database cannot answer."""

@@ -111,8 +111,8 @@ async def append_event(db: Database, event: TaskEvent) -> None:
     """Append one line to the task event log (inside the caller's transaction)."""
     await db.execute(
         "INSERT INTO batchtask_event"
-        " (batchtask_id, at, actor, from_state, to_state, startcount, reason)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        " (batchtask_id, at, actor, from_state, to_state, startcount, reason, source)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         event.task_id,
         db.ts(event.at),
         event.actor,
@@ -120,6 +120,7 @@ async def append_event(db: Database, event: TaskEvent) -> None:
         int(event.to_state),
         event.start_count,
         event.reason,
+        event.source,
     )
 
 
@@ -168,6 +169,7 @@ class SqlTaskRepository:
         now: datetime,
         actor: str,
         default_cancellation: CancellationBehaviour = CancellationBehaviour.CanCancel,
+        source: str = "",
     ) -> int:
         """Store a ``New`` task, its definition (lazily) and its ParameterObject blob."""
         async with self._db.transaction() as db:
@@ -227,12 +229,13 @@ class SqlTaskRepository:
                     db.ts(now),
                 )
             await append_event(
-                db, TaskEvent(task_id, now, actor, None, BatchTaskState.New, 0, "created")
+                db,
+                TaskEvent(task_id, now, actor, None, BatchTaskState.New, 0, "created", source),
             )
         return task_id
 
     async def update(
-        self, task_id: int, update: TaskUpdate, *, now: datetime, actor: str
+        self, task_id: int, update: TaskUpdate, *, now: datetime, actor: str, source: str = ""
     ) -> BatchTask | None:
         """Change State, Description, Response and/or Request; log a state change."""
         async with self._db.transaction() as db:
@@ -257,7 +260,8 @@ class SqlTaskRepository:
             )
             if update.state is not None and update.state != before:
                 await append_event(
-                    db, TaskEvent(task_id, now, actor, before, update.state, row[1], "updated")
+                    db,
+                    TaskEvent(task_id, now, actor, before, update.state, row[1], "updated", source),
                 )
         return await self.get(task_id)
 
@@ -299,7 +303,9 @@ class SqlTaskRepository:
                 )
         return True
 
-    async def delete(self, task_ids: Sequence[int], *, now: datetime, actor: str) -> int:
+    async def delete(
+        self, task_ids: Sequence[int], *, now: datetime, actor: str, source: str = ""
+    ) -> int:
         """Delete tasks with their ParameterObject blobs and links; log each deletion."""
         if not task_ids:
             return 0
@@ -341,6 +347,7 @@ class SqlTaskRepository:
                         BatchTaskState.Unknown,
                         row[2],
                         "deleted",
+                        source,
                     ),
                 )
         return deleted
@@ -376,7 +383,7 @@ class SqlTaskRepository:
     async def events(self, task_id: int) -> list[TaskEvent]:
         """The event log of one task, oldest first."""
         rows = await self._db.fetch(
-            "SELECT batchtask_id, at, actor, from_state, to_state, startcount, reason"
+            "SELECT batchtask_id, at, actor, from_state, to_state, startcount, reason, source"
             " FROM batchtask_event WHERE batchtask_id = ? ORDER BY event_id",
             task_id,
         )
@@ -393,6 +400,7 @@ class SqlTaskRepository:
                     to_state=_STATES.get(row[4], BatchTaskState.Unknown),
                     start_count=row[5],
                     reason=row[6],
+                    source=row[7],
                 )
             )
         return out

@@ -96,6 +96,7 @@ class Definition:
             timeout=self.timeout,
             max_starts=self.max_starts,
             backoff=self.backoff,
+            isolation=self.isolation,
         )
 
 

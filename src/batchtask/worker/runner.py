@@ -36,10 +36,19 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
 
+from batchtask import __version__
 from batchtask.config import Settings
 from batchtask.domain.clock import Clock
-from batchtask.domain.ports import Attempt, Completion, LeaseStatus, RunRepository
+from batchtask.domain.ports import (
+    Attempt,
+    ChangeFeed,
+    Completion,
+    LeaseStatus,
+    RunRepository,
+    WorkerRegistry,
+)
 from batchtask.domain.state import BatchTaskState
+from batchtask.domain.worker_info import WorkerInfo
 from batchtask.services.container import Services
 from batchtask.worker.backoff import retry_delay
 from batchtask.worker.builtins import Environment, builtin_definitions, builtin_periodic
@@ -47,6 +56,7 @@ from batchtask.worker.context import TaskContext, TaskInfo
 from batchtask.worker.execution import Execution, HandlerResult
 from batchtask.worker.lease import LeaseKeeper
 from batchtask.worker.periodic import Periodic, PeriodicScheduler
+from batchtask.worker.presence import Presence
 from batchtask.worker.reaper import Reaper
 from batchtask.worker.registry import Definition, Registry, import_handlers
 from batchtask.worker.wakeup import Wakeup
@@ -78,11 +88,13 @@ class WorkerConfig:
     cancel_grace: float = 10.0
     shutdown_grace: float = 10.0
     owner: str = field(default_factory=default_owner)
+    #: ``embedded`` (inside ``serve``) or ``standalone`` (``batchtask worker``), as registered.
+    kind: str = "standalone"
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> WorkerConfig:
         """The settings' values; ``None`` overrides are ignored."""
-        names = {spec.name for spec in fields(cls)} - {"files_dir", "owner"}
+        names = {spec.name for spec in fields(cls)} - {"files_dir", "owner", "kind"}
         values: dict[str, Any] = {name: getattr(settings, name) for name in names}
         values["files_dir"] = settings.files_path
         values.update({key: value for key, value in overrides.items() if value is not None})
@@ -169,12 +181,27 @@ class Worker:
         config: WorkerConfig,
         *,
         periodic: Sequence[Periodic] = (),
+        workers: WorkerRegistry | None = None,
+        changes: ChangeFeed | None = None,
     ) -> None:
         self._runs = runs
         self._registry = registry
         self._clock = clock
         self.config = config
         self.stats = WorkerStats()
+        self._started = clock.now()
+        self._presence = (
+            None
+            if workers is None or changes is None
+            else Presence(
+                workers,
+                changes,
+                clock,
+                self.describe,
+                lambda: sorted(self._tasks),
+                interval=config.heartbeat,
+            )
+        )
         self._actor = f"worker:{config.owner}"
         self._wakeup = Wakeup(runs, on_cancel=self._pushed_cancel)
         self._keeper = LeaseKeeper(
@@ -209,6 +236,16 @@ class Worker:
         """Attempts in progress."""
         return len(self._tasks)
 
+    def describe(self) -> WorkerInfo:
+        """This worker as the worker registry shows it."""
+        return WorkerInfo(
+            id=self.owner, host=socket.gethostname(), pid=os.getpid(), version=__version__,
+            kind=self.config.kind, started=self._started, last_heartbeat=self._clock.now(),
+            lease_seconds=self.config.lease, slots=self.config.concurrency,
+            busy=len(self._tasks), definitions=tuple(spec.name for spec in self._registry),
+            running=tuple(sorted(self._tasks)),
+        )  # fmt: skip
+
     def shutdown(self, grace: float | None = None) -> None:
         """Stop claiming; running tasks get ``grace`` seconds (default ``shutdown_grace``).
 
@@ -229,6 +266,8 @@ class Worker:
             asyncio.create_task(self._keeper.run(), name="batchtask-lease-keeper"),
             asyncio.create_task(self._reaper.run(), name="batchtask-reaper"),
         ]
+        if self._presence is not None:
+            background.append(asyncio.create_task(self._presence.run(), name="batchtask-presence"))
         try:
             definition_ids = await self._register()
             if definition_ids is not None:
@@ -247,6 +286,8 @@ class Worker:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
             await self._wakeup.close()
+            if self._presence is not None:
+                await self._presence.close()
             log.info("worker %s stopped: %s", self.owner, self.stats)
 
     async def _register(self) -> list[int] | None:
@@ -503,4 +544,6 @@ def build_worker(
         services.clock,
         config or WorkerConfig.from_settings(settings),
         periodic=[p for p in builtin_periodic(env) if registry.get(p.name) is not None],
+        workers=services.store.workers,
+        changes=services.store.changes,
     )
