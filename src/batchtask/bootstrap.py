@@ -10,6 +10,7 @@ from batchtask.domain.clock import Clock, SystemClock
 from batchtask.http.app import create_app as create_http_app
 from batchtask.http.fast_lane import FastLane
 from batchtask.i18n.timezone import resolve_zone
+from batchtask.services.admin import AdminService
 from batchtask.services.auth import Authenticator, AuthPolicy, app_token_hashes
 from batchtask.services.container import Services
 from batchtask.services.jwt_verifier import PyJwtVerifier
@@ -18,7 +19,7 @@ from batchtask.services.tasks import TaskService
 from batchtask.services.throttle import LoginThrottle, ThrottlePolicy
 from batchtask.services.users import UserService
 from batchtask.storage.connect import open_store
-from batchtask.worker.runner import Worker, build_worker
+from batchtask.worker.runner import Worker, WorkerConfig, build_worker
 
 log = logging.getLogger("batchtask")
 
@@ -78,14 +79,16 @@ async def open_services(
         basic_cache_ttl=settings.basic_cache_ttl,
         app_token_hashes=app_token_hashes([token.value for token in settings.app_tokens]),
     )
+    tasks = TaskService(store, clock, database_serial_number=settings.database_serial_number)
     return Services(
         settings=settings,
         store=store,
         clock=clock,
         auth=Authenticator(store, clock, hasher, throttle, policy, jwt=jwt),
-        tasks=TaskService(store, clock, database_serial_number=settings.database_serial_number),
+        tasks=tasks,
         users=UserService(store, clock, hasher),
         base_zone=base_zone,
+        admin=AdminService(store, clock, tasks),
     )
 
 
@@ -96,7 +99,8 @@ async def close_services(services: Services) -> None:
 
 def start_worker(services: Services) -> tuple[Worker, asyncio.Task[None]]:
     """Run a worker in the background of the current event loop (``serve`` embeds one)."""
-    worker = build_worker(services)
+    config = WorkerConfig.from_settings(services.settings, kind="embedded")
+    worker = build_worker(services, config=config)
     task = asyncio.create_task(worker.run(), name="batchtask-worker")
 
     def ended(done: asyncio.Task[None]) -> None:

@@ -26,6 +26,7 @@ from batchtask.domain.state import BatchTaskState, parse_state
 from batchtask.domain.task import SYSTEM_ASSOCIATE, BatchTask, NewTask
 from batchtask.i18n.translator import translator_for
 from batchtask.services.container import Services
+from batchtask.services.tasks import SOURCE_CLI
 
 SUCCESS = frozenset({BatchTaskState.Succeeded, BatchTaskState.SucceededManualCleanup})
 #: Seconds between two looks at a task being waited for.
@@ -88,7 +89,8 @@ async def _owner(services: Services, name: str | None) -> int:
 
 
 def _actor(name: str | None) -> str:
-    return f"cli:{name}" if name else "cli"
+    """``user:NAME`` when the command names a user, else ``cli`` (the event's source says cli)."""
+    return f"user:{name}" if name else "cli"
 
 
 async def run_start(args: argparse.Namespace, settings: Settings) -> int:
@@ -106,7 +108,7 @@ async def run_start(args: argparse.Namespace, settings: Settings) -> int:
             parameters=parameters(args.param),
         )
         task_id = await services.store.tasks.create(
-            new, now=services.clock.now(), actor=_actor(args.user)
+            new, now=services.clock.now(), actor=_actor(args.user), source=SOURCE_CLI
         )
         print(task_id, flush=True)
         if not args.wait:
@@ -230,7 +232,7 @@ async def run_stop(args: argparse.Namespace, settings: Settings) -> int:
     services = await open_services(settings)
     try:
         stopped = await services.store.runs.request_stop(
-            args.id, now=services.clock.now(), actor=_actor(None)
+            args.id, now=services.clock.now(), actor=_actor(None), source=SOURCE_CLI
         )
     finally:
         await close_services(services)
@@ -248,8 +250,12 @@ async def run_remove(args: argparse.Namespace, settings: Settings) -> int:
         for task_id in args.ids:
             task = await services.store.tasks.get(task_id)
             if task is not None and task.state.is_running:
-                await services.store.runs.request_stop(task_id, now=now, actor=_actor(None))
-        deleted = await services.store.tasks.delete(args.ids, now=now, actor=_actor(None))
+                await services.store.runs.request_stop(
+                    task_id, now=now, actor=_actor(None), source=SOURCE_CLI
+                )
+        deleted = await services.store.tasks.delete(
+            args.ids, now=now, actor=_actor(None), source=SOURCE_CLI
+        )
     finally:
         await close_services(services)
     print(f"deleted {deleted}")

@@ -23,6 +23,8 @@ from batchtask.http.fast_lane import FastLane
 from batchtask.http.metrics import HttpMetrics, MetricsMiddleware
 from batchtask.http.respond import error_response
 from batchtask.http.routes import (
+    admin_queue,
+    admin_tasks,
     agents,
     archive,
     batch_task,
@@ -74,9 +76,26 @@ def routes() -> list[Route]:
             Route(base + "/{id}/Stop", batch_task.stop_batch_task, methods=["POST"]),
             Route(prefix + "/api/v1/Agents/Batch/{method}", agents.invoke, methods=["POST"]),
         ]
+    admin: list[Route] = []
+    for prefix in ("", "/{context}"):
+        base = prefix + "/admin/api"
+        admin += [
+            Route(base + "/tasks", admin_tasks.list_tasks, methods=["GET"]),
+            Route(base + "/tasks", admin_tasks.create_task, methods=["POST"]),
+            Route(base + "/tasks/bulk", admin_tasks.bulk, methods=["POST"]),
+            Route(base + "/tasks/{id}", admin_tasks.get_task, methods=["GET"]),
+            Route(base + "/tasks/{id}", admin_tasks.edit_task, methods=["PUT"]),
+            Route(base + "/tasks/{id}", admin_tasks.delete_task, methods=["DELETE"]),
+            Route(base + "/tasks/{id}/stop", admin_tasks.stop_task, methods=["POST"]),
+            Route(base + "/tasks/{id}/retry", admin_tasks.retry_task, methods=["POST"]),
+            Route(base + "/tasks/{id}/file", task_files.task_file, methods=["GET"]),
+            Route(base + "/definitions", admin_queue.definitions, methods=["GET"]),
+            Route(base + "/workers", admin_queue.workers, methods=["GET"]),
+            Route(base + "/stats", admin_queue.stats, methods=["GET"]),
+        ]
     return [
         *api,
-        Route("/admin/api/tasks/{id}/file", task_files.task_file, methods=["GET"]),
+        *admin,
         Route("/login", session.login, methods=["POST"]),
         Route("/logout", session.logout, methods=["POST"]),
         Route("/healthz", operations.healthz, methods=["GET"]),

@@ -12,7 +12,7 @@ from batchtask.http.errors import error_response_parts
 from batchtask.http.headers import RequestHeaders
 from batchtask.http.negotiation import VARY, MediaType
 from batchtask.http.request_options import media_type, translator
-from batchtask.serialisation.render import render
+from batchtask.serialisation.render import render, render_json
 from batchtask.services.container import Services
 
 
@@ -59,3 +59,16 @@ def error_response(request: Request, error: DomainError) -> Response:
     response = Response(body, status_code=status)
     response.raw_headers = [h for h in response.raw_headers if h[0] != b"content-type"] + raw
     return response
+
+
+def json_response(value: Any, *, status: int = 200) -> Response:
+    """A JSON answer of the admin API (never cached: it is live data)."""
+    return Response(
+        render_json(value),
+        status_code=status,
+        headers={
+            "content-type": "application/json; charset=utf-8",
+            "vary": VARY,
+            "cache-control": "no-store",
+        },
+    )

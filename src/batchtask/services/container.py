@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from batchtask.config import Settings
 from batchtask.domain.clock import Clock
 from batchtask.domain.ports import Store
+from batchtask.services.admin import AdminService
 from batchtask.services.auth import Authenticator
 from batchtask.services.tasks import TaskService
 from batchtask.services.users import UserService
@@ -24,3 +25,4 @@ class Services:
     tasks: TaskService
     users: UserService
     base_zone: ZoneInfo
+    admin: AdminService

@@ -38,9 +38,16 @@ class TaskDraft:
     parameters: dict[str, str] | None = None
 
 
+#: Where an action came from, as the event log records it (SPEC §10).
+SOURCE_API = "api"
+SOURCE_ADMIN_API = "admin-api"
+SOURCE_CONSOLE = "console"
+SOURCE_CLI = "cli"
+
+
 def actor(principal: Principal) -> str:
-    """Who a principal is in the task event log."""
-    return f"associate:{principal.associate_id}"
+    """Who a principal is in the task event log: ``user:NAME``."""
+    return f"user:{principal.user.username}"
 
 
 class TaskService:
@@ -99,7 +106,9 @@ class TaskService:
             principal, TaskFilter(associate_ids=sorted(ids), state=state, name=name or None)
         )
 
-    async def create(self, principal: Principal, draft: TaskDraft) -> int:
+    async def create(
+        self, principal: Principal, draft: TaskDraft, *, source: str = SOURCE_API
+    ) -> int:
         """Start a job: a ``New`` task owned by the caller (or the system, for admins)."""
         name = draft.name.strip()
         if not name:
@@ -119,10 +128,12 @@ class TaskService:
             is_internal=draft.is_internal,
             parameters=dict(draft.parameters or {}),
         )
-        return await self._store.tasks.create(new, now=self._clock.now(), actor=actor(principal))
+        return await self._store.tasks.create(
+            new, now=self._clock.now(), actor=actor(principal), source=source
+        )
 
     async def update(
-        self, principal: Principal, task_id: int, update: TaskUpdate
+        self, principal: Principal, task_id: int, update: TaskUpdate, *, source: str = SOURCE_API
     ) -> tuple[BatchTask, TaskRights]:
         """Change State, Description, Response or Request; 403 unless the caller may change it."""
         if update.state is not None and update.state not in STORABLE:
@@ -133,13 +144,15 @@ class TaskService:
         if not may_change(principal, task):
             raise Forbidden("Only the owner of the task or an administrator can change it")
         updated = await self._store.tasks.update(
-            task_id, update, now=self._clock.now(), actor=actor(principal)
+            task_id, update, now=self._clock.now(), actor=actor(principal), source=source
         )
         if updated is None:
             raise TaskNotFound(task_id)
         return updated, rights_for(principal, updated)
 
-    async def delete(self, principal: Principal, task_ids: Sequence[int]) -> int:
+    async def delete(
+        self, principal: Principal, task_ids: Sequence[int], *, source: str = SOURCE_API
+    ) -> int:
         """Delete tasks the caller may change; missing ids are ignored (idempotent), others' → 403."""
         found = await self._store.tasks.find(TaskFilter(ids=list(task_ids))) if task_ids else []
         if any(not may_change(principal, task) for task in found):
@@ -147,16 +160,17 @@ class TaskService:
         if not found:
             return 0
         return await self._store.tasks.delete(
-            [task.id for task in found], now=self._clock.now(), actor=actor(principal)
-        )
+            [task.id for task in found], now=self._clock.now(), actor=actor(principal),
+            source=source,
+        )  # fmt: skip
 
-    async def stop(self, principal: Principal, task_id: int) -> bool:
+    async def stop(self, principal: Principal, task_id: int, *, source: str = SOURCE_API) -> bool:
         """SPEC §8.4: ``False`` when missing, not the caller's to change, finished or CannotCancel."""
         task = await self._store.tasks.get(task_id)
         if task is None or not may_change(principal, task):
             return False
         return await self._store.runs.request_stop(
-            task_id, now=self._clock.now(), actor=actor(principal)
+            task_id, now=self._clock.now(), actor=actor(principal), source=source
         )
 
     async def archive(

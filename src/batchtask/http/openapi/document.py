@@ -6,8 +6,9 @@ import json
 from functools import lru_cache
 
 from batchtask import __version__
-from batchtask.http.openapi import agents, batch_task, operations, session
+from batchtask.http.openapi import admin, agents, batch_task, operations, session
 from batchtask.http.openapi.components import Schema, parameters, responses, security_schemes
+from batchtask.serialisation.admin_schema import admin_schemas
 from batchtask.serialisation.schema import component_schemas
 
 
@@ -33,15 +34,21 @@ def openapi_document(context_identifier: str = "Cust00000", *, basic_auth: bool 
             },
             {"name": "Agents", "description": "SuperOffice's Batch agent: `POST` one method each."},
             {"name": "Operations", "description": "Liveness, readiness and metrics."},
+            {
+                "name": "Admin",
+                "description": "The console's API (`/admin/api`): tasks, bulk actions, "
+                "definitions, workers, stats. JSON; every action is logged with its actor.",
+            },
         ],
         "paths": {
             **batch_task.paths(basic_auth),
             **agents.paths(basic_auth),
             **session.paths(basic_auth),
             **operations.paths(),
+            **admin.paths(basic_auth),
         },
         "components": {
-            "schemas": component_schemas(),
+            "schemas": {**component_schemas(), **admin_schemas()},
             "parameters": parameters(context_identifier),
             "responses": responses(basic_auth),
             "securitySchemes": security_schemes(context_identifier),

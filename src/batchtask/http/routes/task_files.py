@@ -11,9 +11,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from batchtask.domain.errors import NotFound
-from batchtask.http.authentication import authenticate
-from batchtask.http.respond import client_address, context_of, headers_of
-from batchtask.http.routes.batch_task import path_id
+from batchtask.http.routes.batch_task import caller, path_id
 
 
 class FileNotFound(NotFound):
@@ -22,8 +20,7 @@ class FileNotFound(NotFound):
 
 async def task_file(request: Request) -> Response:
     """The task's file as an attachment; 404 when the task or its file does not exist."""
-    ctx = context_of(request)
-    principal = await authenticate(headers_of(request), client_address(request), ctx.auth)
+    ctx, principal = await caller(request)
     task_id = path_id(request)
     task, _ = await ctx.tasks.get(principal, task_id)
     root = ctx.settings.files_path.resolve()
