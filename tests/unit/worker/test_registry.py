@@ -27,7 +27,7 @@ def test_the_decorator_marks_and_returns_the_function() -> None:
     assert isinstance(spec, Definition)
     assert (spec.key, spec.is_async, spec.handler) == ("acme.report", False, report)
     assert spec.policy() == DefinitionPolicy(
-        "Acme.Report", "d", CancellationBehaviour.CannotCancel, 5, 4, 2
+        "Acme.Report", "d", CancellationBehaviour.CannotCancel, 5, 4, 2, "inline"
     )
 
 
