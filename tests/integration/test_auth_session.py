@@ -235,11 +235,13 @@ class TestXsrfAttackList:
         assert snapshot(live) == before
 
     def test_d11_options_is_refused_without_side_effects(self, live: LiveServer) -> None:
-        """D11: OPTIONS has no handler → 405, and the session and tasks are untouched."""
+        """D11: OPTIONS answers 204 with ``Allow`` only, and the session and tasks are untouched."""
         _, session, xsrf = login(live, "alice")
         before = snapshot(live)
         response = request(live, "OPTIONS", TASKS, headers={"Cookie": cookies(session)})
-        assert response.status_code == 405
+        assert response.status_code == 204
+        assert response.headers["allow"] == "GET, HEAD, POST, OPTIONS"
+        assert response.content == b""
         assert snapshot(live) == before
         assert_session_alive(live, session, xsrf)
 

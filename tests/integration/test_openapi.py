@@ -177,19 +177,20 @@ def test_document_lists_every_served_route() -> None:
     """
     served: set[tuple[str, str]] = set()
     for route in routes():
-        page = "/admin" in route.path and "/admin/api/" not in route.path
-        if route.path in _UNDOCUMENTED or page:
+        path: str = getattr(route, "path", "")
+        page = "/admin" in path and "/admin/api/" not in path
+        if path in _UNDOCUMENTED or page:
             continue
-        path = route.path.replace("{context}", "{ContextIdentifier}")
-        paths = (
-            [path.replace("{method}", name) for name in AGENT_METHODS]
-            if "{method}" in path
-            else [path]
-        )
+        tenants = ["", "/{ContextIdentifier}"] if getattr(route, "tenant", False) else [""]
+        paths = [
+            tenant + (path.replace("{method}", name) if "{method}" in path else path)
+            for tenant in tenants
+            for name in (AGENT_METHODS if "{method}" in path else [""])
+        ]
         served |= {
             (each, method.lower())
             for each in paths
-            for method in route.methods or ()
+            for method in getattr(route, "methods", None) or ()
             if method != "HEAD"
         }
     documented = {(path, method) for path, item in DOCUMENT["paths"].items() for method in item}

@@ -6,7 +6,6 @@ The services arrive through an async factory called at startup (the composition 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -15,13 +14,13 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute
 
 from batchtask.domain.errors import DomainError
 from batchtask.http.errors import MethodNotAllowed, RouteNotFound
 from batchtask.http.fast_lane import FastLane
 from batchtask.http.metrics import HttpMetrics, MetricsMiddleware
-from batchtask.http.respond import error_response
+from batchtask.http.respond import error_response, headers_of, query_of
 from batchtask.http.routes import (
     admin_queue,
     admin_tasks,
@@ -33,9 +32,9 @@ from batchtask.http.routes import (
     session,
     task_files,
 )
+from batchtask.http.routing import TASK_PATTERN, TASK_TEMPLATE, Endpoint, Resource
+from batchtask.http.task_read import unexpected_error
 from batchtask.services.container import Services
-
-log = logging.getLogger("batchtask.http")
 
 ContextFactory = Callable[[], Awaitable[Services]]
 Closer = Callable[[Services], Awaitable[None]]
@@ -57,53 +56,65 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    error = DomainError("The server failed to process the request.")
-    return error_response(request, error)
+    ctx: Services | None = getattr(request.app.state, "ctx", None)
+    status, raw, body = unexpected_error(
+        request.method, request.url.path, exc, headers_of(request), query_of(request),
+        basic_enabled=ctx.settings.basic_auth if ctx is not None else True,
+    )  # fmt: skip
+    response = Response(body, status_code=status)
+    response.raw_headers = [h for h in response.raw_headers if h[0] != b"content-type"] + raw
+    return response
 
 
-def routes() -> list[Route]:
-    """Every route of the service."""
-    api: list[Route] = []
-    for prefix in ("", "/{context}"):
-        base = prefix + "/api/v1/BatchTask"
-        api += [
-            Route(base, archive.list_batch_tasks, methods=["GET"]),
-            Route(base, batch_task.post_batch_task, methods=["POST"]),
-            Route(base + "/{id}", batch_task.get_batch_task, methods=["GET"]),
-            Route(base + "/{id}", batch_task.put_batch_task, methods=["PUT"]),
-            Route(base + "/{id}", batch_task.delete_batch_task, methods=["DELETE"]),
-            Route(base + "/{id}/Stop", batch_task.stop_batch_task, methods=["POST"]),
-            Route(prefix + "/api/v1/Agents/Batch/{method}", agents.invoke, methods=["POST"]),
-        ]
-    admin: list[Route] = []
-    for prefix in ("", "/{context}"):
-        base = prefix + "/admin/api"
-        admin += [
-            Route(base + "/tasks", admin_tasks.list_tasks, methods=["GET"]),
-            Route(base + "/tasks", admin_tasks.create_task, methods=["POST"]),
-            Route(base + "/tasks/bulk", admin_tasks.bulk, methods=["POST"]),
-            Route(base + "/tasks/{id}", admin_tasks.get_task, methods=["GET"]),
-            Route(base + "/tasks/{id}", admin_tasks.edit_task, methods=["PUT"]),
-            Route(base + "/tasks/{id}", admin_tasks.delete_task, methods=["DELETE"]),
-            Route(base + "/tasks/{id}/stop", admin_tasks.stop_task, methods=["POST"]),
-            Route(base + "/tasks/{id}/retry", admin_tasks.retry_task, methods=["POST"]),
-            Route(base + "/tasks/{id}/file", task_files.task_file, methods=["GET"]),
-            Route(base + "/definitions", admin_queue.definitions, methods=["GET"]),
-            Route(base + "/workers", admin_queue.workers, methods=["GET"]),
-            Route(base + "/stats", admin_queue.stats, methods=["GET"]),
-        ]
+def _api(path: str, **endpoints: Endpoint) -> Resource:
+    """A resource of the SuperOffice API, also served under ``/{ContextIdentifier}``."""
+    return Resource(path, endpoints, tenant=True)
+
+
+def _plain(path: str, **endpoints: Endpoint) -> Resource:
+    return Resource(path, endpoints)
+
+
+def routes() -> list[BaseRoute]:
+    """Every route of the service, matched as ASP.NET does (``routing.py``)."""
+    tasks = "/api/v1/BatchTask"
+    admin = "/admin/api/tasks"
     return [
-        *api,
-        *admin,
-        Route("/login", session.login, methods=["POST"]),
-        Route("/logout", session.logout, methods=["POST"]),
-        Route("/healthz", operations.healthz, methods=["GET"]),
-        Route("/readyz", operations.readyz, methods=["GET"]),
-        Route("/metrics", operations.metrics, methods=["GET"]),
-        Route("/api/openapi.json", docs.openapi, methods=["GET"]),
-        Route("/api/docs", docs.page, methods=["GET"]),
-        Route("/api/docs/static/{name}", docs.asset, methods=["GET"]),
+        Resource(
+            TASK_TEMPLATE,
+            {
+                "GET": batch_task.get_batch_task,
+                "PUT": batch_task.put_batch_task,
+                "DELETE": batch_task.delete_batch_task,
+            },
+            tenant=True,
+            pattern=TASK_PATTERN,
+        ),
+        _api(tasks, GET=archive.list_batch_tasks, POST=batch_task.post_batch_task),
+        _api(tasks + "/{id}/Stop", POST=batch_task.stop_batch_task),
+        _api("/api/v1/Agents/Batch/{method}", POST=agents.invoke),
+        _api(admin, GET=admin_tasks.list_tasks, POST=admin_tasks.create_task),
+        _api(admin + "/bulk", POST=admin_tasks.bulk),
+        _api(
+            admin + "/{id}",
+            GET=admin_tasks.get_task,
+            PUT=admin_tasks.edit_task,
+            DELETE=admin_tasks.delete_task,
+        ),
+        _api(admin + "/{id}/stop", POST=admin_tasks.stop_task),
+        _api(admin + "/{id}/retry", POST=admin_tasks.retry_task),
+        _api(admin + "/{id}/file", GET=task_files.task_file),
+        _api("/admin/api/definitions", GET=admin_queue.definitions),
+        _api("/admin/api/workers", GET=admin_queue.workers),
+        _api("/admin/api/stats", GET=admin_queue.stats),
+        _plain("/login", POST=session.login),
+        _plain("/logout", POST=session.logout),
+        _plain("/healthz", GET=operations.healthz),
+        _plain("/readyz", GET=operations.readyz),
+        _plain("/metrics", GET=operations.metrics),
+        _plain("/api/openapi.json", GET=docs.openapi),
+        _plain("/api/docs", GET=docs.page),
+        _plain("/api/docs/static/{name}", GET=docs.asset),
     ]
 
 

@@ -2,15 +2,18 @@
 
 Why: it is the hottest call of every SuperOffice client, and Starlette's routing, middleware and
 request/response objects cost as much as the work itself (bench/http_bench.py). Everything else
-— other methods, other paths, state names, HEAD — goes to the framework untouched. The answer
-comes from ``task_read.read_task``, the same function the framework's route calls, and a contract
-test checks both give identical bytes.
+— other methods, other paths, state names, HEAD — goes to the framework untouched.
+
+Parity with the framework is by construction, not by imitation: the path is matched with the
+framework route's own pattern (``routing.TASK_PATTERN``: any case, an optional trailing slash,
+the whole path), the query string with the one parser (``query_string``), the segment with the
+same numeric test, and the answer comes from ``task_read.read_task``, the function the framework's
+route calls -- which also turns any unexpected exception into the logged 500 error object. A contract
+test checks both lanes give identical bytes.
 """
 
 from __future__ import annotations
 
-import logging
-import re
 import time
 from typing import Any
 
@@ -18,11 +21,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from batchtask.http.headers import RequestHeaders
 from batchtask.http.metrics import HttpMetrics
-from batchtask.http.task_read import query_of, read_task
+from batchtask.http.query_string import parse_query
+from batchtask.http.routing import TASK_PATTERN
+from batchtask.http.task_id import is_numeric
+from batchtask.http.task_read import read_task
 
-log = logging.getLogger("batchtask.http")
-_PATH = re.compile(r"^/(?:([^/]+)/)?api/v1/BatchTask/([+-]?[0-9]+)$")
 ROUTE = "get_batch_task"
+_FULLMATCH = TASK_PATTERN.fullmatch
 
 
 class FastLane:
@@ -37,18 +42,18 @@ class FastLane:
         if scope["type"] != "http" or scope["method"] != "GET":
             await self.app(scope, receive, send)
             return
-        match = _PATH.match(scope["path"])
+        match = _FULLMATCH(scope["path"])
         ctx = getattr(self.state, "ctx", None)
-        if match is None or ctx is None:
+        if match is None or ctx is None or not is_numeric(segment := match.group("id")):
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
         headers = RequestHeaders.from_scope(scope["headers"])
         client = scope.get("client")
         status, raw, body = await read_task(
-            ctx, headers, tenant=match.group(1), segment=match.group(2),
-            query=query_of(scope.get("query_string", b"")),
-            address=str(client[0]) if client else "unknown",
+            ctx, headers, tenant=match.group("context"), segment=segment,
+            query=parse_query(scope.get("query_string", b"")),
+            address=str(client[0]) if client else "unknown", path=scope["path"],
         )  # fmt: skip
         await send(
             {

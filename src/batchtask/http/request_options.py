@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from batchtask.domain.errors import InvalidInput
 from batchtask.http.headers import RequestHeaders
 from batchtask.http.negotiation import MediaType, negotiate
+from batchtask.http.query_string import Query, query_value
 from batchtask.i18n.culture import negotiate_culture
 from batchtask.i18n.language import negotiate_language
 from batchtask.i18n.timezone import parse_timezone_header
@@ -14,7 +15,7 @@ from batchtask.i18n.translator import Translator, translator_for
 from batchtask.serialisation.carrier import RenderOptions, parse_select
 
 
-def media_type(headers: RequestHeaders, query: dict[str, str]) -> MediaType:
+def media_type(headers: RequestHeaders, query: Query) -> MediaType:
     """The response media type (``$format`` over ``Accept``)."""
     return negotiate(headers.accept, query_value(query, "$format"))
 
@@ -27,7 +28,7 @@ def translator(headers: RequestHeaders) -> Translator:
 
 def render_options(
     headers: RequestHeaders,
-    query: dict[str, str],
+    query: Query,
     text: Translator,
     base_zone: ZoneInfo,
     *,
@@ -46,14 +47,3 @@ def render_options(
         except ValueError as exc:
             raise InvalidInput(str(exc), field="$select") from None
     return RenderOptions(text, zone, offset, select)
-
-
-def query_value(query: dict[str, str], name: str) -> str | None:
-    """A query parameter by name, case-insensitively (``$Format`` works like ``$format``)."""
-    if name in query:
-        return query[name]
-    lowered = name.lower()
-    for key, value in query.items():
-        if key.lower() == lowered:
-            return value
-    return None

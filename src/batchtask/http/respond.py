@@ -11,6 +11,7 @@ from batchtask.domain.errors import DomainError
 from batchtask.http.errors import error_response_parts
 from batchtask.http.headers import RequestHeaders
 from batchtask.http.negotiation import VARY, MediaType
+from batchtask.http.query_string import Query, parse_query
 from batchtask.http.request_options import media_type, translator
 from batchtask.serialisation.render import render, render_json
 from batchtask.services.container import Services
@@ -22,6 +23,15 @@ def headers_of(request: Request) -> RequestHeaders:
     if parsed is None:
         parsed = RequestHeaders.from_scope(request.scope["headers"])
         request.scope["batchtask.headers"] = parsed
+    return parsed
+
+
+def query_of(request: Request) -> Query:
+    """The request's query parameters (``query_string`` rules), parsed once per request."""
+    parsed: Query | None = request.scope.get("batchtask.query")
+    if parsed is None:
+        parsed = parse_query(request.scope.get("query_string", b""))
+        request.scope["batchtask.query"] = parsed
     return parsed
 
 
@@ -52,7 +62,7 @@ def wire_response(
 def error_response(request: Request, error: DomainError) -> Response:
     """The SuperOffice error object for ``error``, negotiated and translated for this request."""
     headers = headers_of(request)
-    media = media_type(headers, dict(request.query_params))
+    media = media_type(headers, query_of(request))
     ctx: Services | None = getattr(request.app.state, "ctx", None)
     basic = ctx.settings.basic_auth if ctx is not None else True
     status, raw, body = error_response_parts(error, translator(headers), media, basic_enabled=basic)

@@ -8,6 +8,12 @@ from batchtask.domain.task import INT32_MAX, INT32_MIN
 _INT32_DIGITS = 10
 
 
+def is_numeric(segment: str) -> bool:
+    """ASCII digits with an optional sign: an id (``GET BatchTask/{id}``), never a state name."""
+    digits = segment[1:] if segment[:1] in {"+", "-"} else segment
+    return digits.isascii() and digits.isdigit()
+
+
 def parse_task_id(text: str) -> int | None:
     """An id from a path segment: ASCII digits with an optional sign.
 

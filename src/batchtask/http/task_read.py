@@ -1,19 +1,22 @@
 """Answering ``GET BatchTask/{id}`` without the framework: the one code path for the hot read.
 
 Both the Starlette route and the fast lane (``fast_lane.py``) call ``read_task``; it returns the
-status, headers and body, so the two can never answer differently.
+status, headers and body, so the two can never answer differently -- failures included: a
+``DomainError`` becomes its error object, and any other exception (a closed SQLite connection, a
+PostgreSQL table gone) is logged with its traceback and answered with the 500 error object, as
+the framework's handler does for its other routes (``app.unexpected_error``).
 """
 
 from __future__ import annotations
 
 import logging
-from urllib.parse import parse_qsl
 
 from batchtask.domain.errors import DomainError
 from batchtask.http.authentication import authenticate
 from batchtask.http.errors import RouteNotFound, error_response_parts
 from batchtask.http.headers import RequestHeaders
 from batchtask.http.negotiation import VARY
+from batchtask.http.query_string import Query
 from batchtask.http.request_options import media_type, render_options, translator
 from batchtask.http.task_id import parse_task_id
 from batchtask.serialisation.carrier import render_carrier
@@ -24,15 +27,20 @@ _VARY = VARY.encode()
 
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
 
+#: The message of every 500: nothing of the failure itself reaches the client.
+UNEXPECTED = "The server failed to process the request."
 
-def query_of(raw: bytes) -> dict[str, str]:
-    """Query parameters (first value wins), as Starlette's ``query_params`` would give them."""
-    if not raw:
-        return {}
-    out: dict[str, str] = {}
-    for key, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True):
-        out.setdefault(key, value)
-    return out
+
+def unexpected_error(
+    method: str, path: str, exc: BaseException, headers: RequestHeaders, query: Query, *,
+    basic_enabled: bool,
+) -> Answer:  # fmt: skip
+    """Log an exception no handler explains and answer the 500 error object."""
+    log.error("unhandled error on %s %s", method, path, exc_info=exc)
+    return error_response_parts(
+        DomainError(UNEXPECTED), translator(headers), media_type(headers, query),
+        basic_enabled=basic_enabled,
+    )  # fmt: skip
 
 
 async def read_task(
@@ -41,17 +49,18 @@ async def read_task(
     *,
     tenant: str | None,
     segment: str,
-    query: dict[str, str],
+    query: Query,
     address: str,
+    path: str,
 ) -> Answer:
     """Status, headers and body of ``GET BatchTask/{segment}`` for a numeric segment."""
     try:
         if tenant is not None and tenant.lower() != ctx.settings.context_identifier.lower():
-            raise RouteNotFound(path=f"/{tenant}/api/v1/BatchTask/{segment}")
+            raise RouteNotFound(path=path)
         principal = await authenticate(headers, address, ctx.auth)
         task_id = parse_task_id(segment)
         if task_id is None:
-            raise RouteNotFound(path=f"{'/' + tenant if tenant else ''}/api/v1/BatchTask/{segment}")
+            raise RouteNotFound(path=path)
         media = media_type(headers, query)
         options = render_options(headers, query, translator(headers), ctx.base_zone)
         task, rights = await ctx.tasks.get(principal, task_id)
@@ -61,4 +70,8 @@ async def read_task(
             error, translator(headers), media_type(headers, query),
             basic_enabled=ctx.settings.basic_auth,
         )  # fmt: skip
+    except Exception as exc:  # every failure leaves as the error object
+        return unexpected_error(
+            "GET", path, exc, headers, query, basic_enabled=ctx.settings.basic_auth
+        )
     return 200, [(b"content-type", media.content_type), (b"vary", _VARY)], body

@@ -19,8 +19,9 @@ from batchtask.domain.state import BatchTaskState, parse_state
 from batchtask.domain.user import Principal
 from batchtask.http.body import parsed_body
 from batchtask.http.errors import RouteNotFound
+from batchtask.http.query_string import Repeated, parse_query_all
 from batchtask.http.request_options import media_type
-from batchtask.http.respond import headers_of, wire_response
+from batchtask.http.respond import headers_of, query_of, wire_response
 from batchtask.http.routes.batch_task import (
     ARRAY,
     CARRIER,
@@ -49,13 +50,21 @@ class Call:
     params: dict[str, Any]
 
     def value(self, name: str, *, required: bool = True) -> Any:
-        """A parameter by name, any case; ``InvalidInput`` when required and missing."""
-        key = name.casefold()
-        if key in self.params and self.params[key] is not None:
-            return self.params[key]
+        """A parameter by name, any case (the first of a repeated query parameter).
+
+        ``InvalidInput`` when required and missing.
+        """
+        raw = self._raw(name)
+        if isinstance(raw, Repeated):
+            return raw[0]
+        if raw is not None:
+            return raw
         if required:
             raise InvalidInput(f"the parameter {name} is required", field=name)
         return None
+
+    def _raw(self, name: str) -> Any:
+        return self.params.get(name.casefold())
 
     def integer(self, name: str) -> int:
         """An int32 parameter."""
@@ -63,7 +72,9 @@ class Call:
 
     def integers(self, name: str) -> list[int]:
         """A list of int32 (JSON array, XML items, or ``1,2,3`` text); missing = empty."""
-        raw = self.value(name, required=False)
+        raw = self._raw(name)
+        if isinstance(raw, Repeated):  # ?AssociateIds=1&AssociateIds=2,3
+            raw = ",".join(raw)
         if raw is None or raw == "":
             return []
         if isinstance(raw, str):
@@ -100,12 +111,11 @@ class Call:
 
 
 async def _parameters(request: Request, ctx: Services) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    for key, value in request.query_params.multi_items():
-        if key.casefold() in _RESERVED:
-            continue
-        folded = key.casefold()
-        params[folded] = f"{params[folded]},{value}" if folded in params else value
+    params: dict[str, Any] = {
+        key: value
+        for key, value in parse_query_all(request.scope.get("query_string", b"")).items()
+        if key not in _RESERVED
+    }
     empty = (
         request.headers.get("content-length") in {None, "0"}
         and "transfer-encoding" not in request.headers
@@ -128,7 +138,7 @@ Handler = Callable[[Call], Awaitable[Response]]
 
 
 def _carrier_response(call: Call, found: Any) -> Response:
-    media = media_type(headers_of(call.request), dict(call.request.query_params))
+    media = media_type(headers_of(call.request), query_of(call.request))
     if found is None:
         return wire_response(None, media, root=CARRIER)
     task, rights = found
@@ -138,7 +148,7 @@ def _carrier_response(call: Call, found: Any) -> Response:
 
 
 def _list_response(call: Call, found: list[Any]) -> Response:
-    media = media_type(headers_of(call.request), dict(call.request.query_params))
+    media = media_type(headers_of(call.request), query_of(call.request))
     options = options_for(call.request, call.ctx)
     return wire_response(carriers(found, options), media, root=ARRAY, item=CARRIER)
 
@@ -218,14 +228,14 @@ async def start_batch_job(call: Call) -> Response:
     """``{BatchTaskInfo}`` → the new id."""
     body = read_carrier(unwrap(call.params, "BatchTaskInfo"))
     task_id = await call.ctx.tasks.create(call.principal, draft_of(body))
-    media = media_type(headers_of(call.request), dict(call.request.query_params))
+    media = media_type(headers_of(call.request), query_of(call.request))
     return wire_response(task_id, media, root="int")
 
 
 async def stop_batch_job(call: Call) -> Response:
     """``{Id}`` → whether the job was stopped."""
     stopped = await call.ctx.tasks.stop(call.principal, call.integer("Id"))
-    media = media_type(headers_of(call.request), dict(call.request.query_params))
+    media = media_type(headers_of(call.request), query_of(call.request))
     return wire_response(stopped, media, root="boolean")
 
 

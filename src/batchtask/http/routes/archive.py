@@ -8,8 +8,9 @@ from starlette.responses import Response
 from batchtask.domain.archive import DEFAULT_SELECT, find_column
 from batchtask.domain.archive_query import DEFAULT_TOP, MAX_TOP, ArchiveQuery
 from batchtask.domain.errors import InvalidInput
-from batchtask.http.request_options import media_type, query_value
-from batchtask.http.respond import headers_of, wire_response
+from batchtask.http.query_string import query_value
+from batchtask.http.request_options import media_type
+from batchtask.http.respond import headers_of, query_of, wire_response
 from batchtask.http.routes.batch_task import caller, options_for
 from batchtask.serialisation.archive_list import ListShape, archive_list
 from batchtask.serialisation.odata_filter import parse_filter, parse_order_by
@@ -63,7 +64,7 @@ def _choice(query: dict[str, str], name: str, choices: dict[str, bool]) -> bool:
 async def list_batch_tasks(request: Request) -> Response:
     """The archive page: ``{"odata.metadata", "odata.nextLink", "value"}``."""
     ctx, principal = await caller(request)
-    query = dict(request.query_params)
+    query = query_of(request)
     media = media_type(headers_of(request), query)
     options = options_for(request, ctx, carrier_select=False)
     top = _count(query, "$top", DEFAULT_TOP, MAX_TOP)

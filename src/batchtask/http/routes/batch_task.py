@@ -16,9 +16,15 @@ from batchtask.http.authentication import authenticate
 from batchtask.http.body import parsed_body
 from batchtask.http.errors import RouteNotFound
 from batchtask.http.request_options import media_type, render_options, translator
-from batchtask.http.respond import client_address, context_of, headers_of, wire_response
-from batchtask.http.task_id import parse_task_id
-from batchtask.http.task_read import query_of, read_task
+from batchtask.http.respond import (
+    client_address,
+    context_of,
+    headers_of,
+    query_of,
+    wire_response,
+)
+from batchtask.http.task_id import is_numeric, parse_task_id
+from batchtask.http.task_read import read_task
 from batchtask.serialisation.carrier import RenderOptions, batch_task_info
 from batchtask.serialisation.carrier_input import CarrierInput, read_carrier
 from batchtask.services.container import Services
@@ -59,7 +65,7 @@ def options_for(request: Request, ctx: Services, *, carrier_select: bool = True)
     headers = headers_of(request)
     return render_options(
         headers,
-        dict(request.query_params),
+        query_of(request),
         translator(headers),
         ctx.base_zone,
         carrier_select=carrier_select,
@@ -126,18 +132,17 @@ async def get_batch_task(request: Request) -> Response:
     Numeric segments are answered by ``task_read.read_task`` (shared with the fast lane).
     """
     segment = request.path_params["id"]
-    digits = segment[1:] if segment[:1] in {"+", "-"} else segment
-    if digits.isascii() and digits.isdigit():
+    if is_numeric(segment):
         status, raw, body = await read_task(
             context_of(request), headers_of(request), tenant=request.path_params.get("context"),
-            segment=segment, query=query_of(request.scope.get("query_string", b"")),
-            address=client_address(request),
+            segment=segment, query=query_of(request), address=client_address(request),
+            path=request.scope["path"],
         )  # fmt: skip
         response = Response(body, status_code=status)
         response.raw_headers = [(b"content-length", str(len(body)).encode()), *raw]
         return response
     ctx, principal = await caller(request)
-    media = media_type(headers_of(request), dict(request.query_params))
+    media = media_type(headers_of(request), query_of(request))
     try:  # state names only: letters, any case (never digits or padding)
         state = parse_state(segment) if segment.isascii() and segment.isalpha() else None
     except ValueError:
@@ -153,7 +158,7 @@ async def get_batch_task(request: Request) -> Response:
 async def post_batch_task(request: Request) -> Response:
     """``POST BatchTask`` → 200 with the new id as a bare integer."""
     ctx, principal = await caller(request)
-    media = media_type(headers_of(request), dict(request.query_params))
+    media = media_type(headers_of(request), query_of(request))
     task_id = await ctx.tasks.create(principal, draft_of(await carrier_body(request, ctx)))
     return wire_response(task_id, media, root="int")
 
@@ -162,7 +167,7 @@ async def put_batch_task(request: Request) -> Response:
     """``PUT BatchTask/{id}`` → the updated ``BatchTaskInfo`` (only four fields change)."""
     ctx, principal = await caller(request)
     task_id = path_id(request)
-    media = media_type(headers_of(request), dict(request.query_params))
+    media = media_type(headers_of(request), query_of(request))
     options = options_for(request, ctx)
     body = await carrier_body(request, ctx)
     task, rights = await ctx.tasks.update(principal, task_id, update_of(body))
@@ -181,5 +186,5 @@ async def stop_batch_task(request: Request) -> Response:
     ctx, principal = await caller(request)
     task_id = parse_task_id(request.path_params["id"])
     stopped = False if task_id is None else await ctx.tasks.stop(principal, task_id)
-    media = media_type(headers_of(request), dict(request.query_params))
+    media = media_type(headers_of(request), query_of(request))
     return wire_response(stopped, media, root="boolean")

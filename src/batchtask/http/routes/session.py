@@ -16,7 +16,13 @@ from batchtask.http.authentication import (
 )
 from batchtask.http.body import parsed_body
 from batchtask.http.request_options import media_type
-from batchtask.http.respond import client_address, context_of, headers_of, wire_response
+from batchtask.http.respond import (
+    client_address,
+    context_of,
+    headers_of,
+    query_of,
+    wire_response,
+)
 from batchtask.serialisation.dates import render_utc
 
 
@@ -46,9 +52,7 @@ async def login(request: Request) -> Response:
         "AssociateId": result.principal.associate_id,
         "ExpiresAt": render_utc(result.expires_at, offset=True),
     }
-    response = wire_response(
-        body, media_type(headers, dict(request.query_params)), root="LoginResult"
-    )
+    response = wire_response(body, media_type(headers, query_of(request)), root="LoginResult")
     # Browser-session cookies (no Max-Age): the session slides on the server with each use, so a
     # fixed cookie lifetime would log an active user out six hours after login.
     secure = ctx.settings.cookie_secure
