@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from batchtask.http.respond import json_response
+from batchtask.http.respond import json_response, query_of
 from batchtask.http.routes.admin_tasks import count_param
 from batchtask.http.routes.batch_task import caller, options_for
 from batchtask.serialisation import admin as shapes
@@ -29,7 +29,7 @@ async def workers(request: Request) -> Response:
 async def stats(request: Request) -> Response:
     """``GET stats?window=3600&step=60``: counts, the oldest wait and a time series."""
     ctx, _ = await caller(request)
-    query = dict(request.query_params)
+    query = query_of(request)
     window = count_param(query, "window", 3600, MAX_WINDOW)
     step = count_param(query, "step", 60, MAX_WINDOW)
     return json_response(shapes.stats(await ctx.admin.stats(window=window, step=step)))

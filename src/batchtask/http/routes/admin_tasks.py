@@ -26,8 +26,8 @@ from batchtask.domain.task_list import (
 from batchtask.domain.user import AuthMethod, Principal
 from batchtask.http.body import parsed_body
 from batchtask.http.errors import UnsupportedMediaType
-from batchtask.http.request_options import query_value
-from batchtask.http.respond import headers_of, json_response
+from batchtask.http.query_string import Query, query_value
+from batchtask.http.respond import headers_of, json_response, query_of
 from batchtask.http.routes.batch_task import caller, draft_of, options_for, path_id, update_of
 from batchtask.serialisation import admin as shapes
 from batchtask.serialisation.carrier import batch_task_info
@@ -49,7 +49,7 @@ def source_of(principal: Principal) -> str:
     return SOURCE_CONSOLE if principal.method is AuthMethod.session else SOURCE_ADMIN_API
 
 
-def count_param(query: dict[str, str], name: str, default: int, limit: int) -> int:
+def count_param(query: Query, name: str, default: int, limit: int) -> int:
     raw = query_value(query, name)
     if raw is None or not raw.strip():
         return default
@@ -76,7 +76,7 @@ def selection_of(
 async def list_tasks(request: Request) -> Response:
     """``GET tasks?filter=&q=&orderby=&top=&skip=`` → ``{"Tasks", "Count", "Next"}``."""
     ctx, principal = await caller(request)
-    query = dict(request.query_params)
+    query = query_of(request)
     top = count_param(query, "top", DEFAULT_PAGE, MAX_PAGE)
     skip = count_param(query, "skip", 0, 2**31 - 1)
     order_text = query_value(query, "orderby")
