@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from batchtask.config import Settings
+from batchtask.domain.ports import Store
 from batchtask.domain.state import BatchTaskState
 from batchtask.domain.task import NewTask, TaskOutcome
-from batchtask.storage.store import SqlStore
 from batchtask.worker.builtins import Environment
 from batchtask.worker.builtins.export import definitions
 from batchtask.worker.context import TaskContext, TaskInfo
@@ -20,7 +20,7 @@ from tests.conftest import FakeClock
 pytestmark = pytest.mark.anyio
 
 
-def exporter(store: SqlStore, clock: FakeClock, tmp_path: Path):  # type: ignore[no-untyped-def]
+def exporter(store: Store, clock: FakeClock, tmp_path: Path):  # type: ignore[no-untyped-def]
     """The export handler bound to the store."""
     env = Environment(
         settings=Settings(database_url=f"sqlite:///{tmp_path / 'x.db'}"),
@@ -30,7 +30,7 @@ def exporter(store: SqlStore, clock: FakeClock, tmp_path: Path):  # type: ignore
     return spec.handler
 
 
-async def seed(store: SqlStore, clock: FakeClock, count: int) -> list[int]:
+async def seed(store: Store, clock: FakeClock, count: int) -> list[int]:
     """``count`` tasks, every third one Succeeded."""
     ids = []
     for index in range(count):
@@ -47,7 +47,7 @@ async def seed(store: SqlStore, clock: FakeClock, count: int) -> list[int]:
 
 
 async def test_export_writes_the_filtered_rows(
-    store: SqlStore, clock: FakeClock, tmp_path: Path
+    store: Store, clock: FakeClock, tmp_path: Path
 ) -> None:
     """Only matching tasks are written, with a header, and the result counts them."""
     ids = await seed(store, clock, 7)
@@ -65,7 +65,7 @@ async def test_export_writes_the_filtered_rows(
 
 
 async def test_export_pages_through_large_results(
-    store: SqlStore, clock: FakeClock, tmp_path: Path
+    store: Store, clock: FakeClock, tmp_path: Path
 ) -> None:
     """More rows than one page are all exported."""
     await seed(store, clock, 1005)
@@ -82,7 +82,7 @@ async def test_export_pages_through_large_results(
     [{"filter": "State eq"}, {"format": "xlsx"}, {"columns": "Nope"}, {"orderBy": "Request"}],
 )
 async def test_bad_parameters_fail_the_task(
-    store: SqlStore, clock: FakeClock, tmp_path: Path, parameters: dict[str, str]
+    store: Store, clock: FakeClock, tmp_path: Path, parameters: dict[str, str]
 ) -> None:
     """A bad filter, format, column or order fails the task with a message."""
     ctx = TaskContext(TaskInfo(1, "batchtask.export", parameters, 1, 1), files_dir=tmp_path)

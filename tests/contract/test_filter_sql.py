@@ -1,8 +1,9 @@
-"""Compiled ``$filter``/``$orderBy`` SQL selects exactly what a plain Python reading selects.
+"""An archive ``$filter``/``$orderBy`` selects exactly what a plain Python reading selects.
 
 A differential test: ~40 varied tasks are stored on each engine, then each filter of a table and
-of a seeded random generator runs as SQL and is also evaluated by a small reference evaluator
-written here independently of ``filter_sql`` (it compares local calendar days and period numbers
+of a seeded random generator runs through the repository's archive (compiled SQL on SQLite and
+PostgreSQL, the Python evaluator of the memory store) and is also evaluated by a small reference
+evaluator written here independently of both (it compares local calendar days and period numbers
 instead of UTC instant ranges). Both must name the same task ids, in every test zone.
 """
 
@@ -16,7 +17,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from batchtask.domain.ports import TaskFilter
+from batchtask.domain.archive_query import ArchiveQuery
+from batchtask.domain.ports import DefinitionPolicy, Store, TaskFilter
 from batchtask.domain.query import (
     And,
     Comparison,
@@ -34,8 +36,6 @@ from batchtask.domain.query import (
 from batchtask.domain.state import BatchTaskState
 from batchtask.domain.task import BatchTask, NewTask, TaskOutcome
 from batchtask.serialisation.odata_filter import parse_filter, parse_order_by
-from batchtask.storage.filter_sql import bind, compile_filter, compile_order_by
-from batchtask.storage.store import SqlStore
 
 pytestmark = pytest.mark.anyio
 
@@ -70,10 +70,6 @@ STATES = [
     BatchTaskState.Failed,
     BatchTaskState.SucceededManualCleanup,
 ]
-SELECT = (
-    "SELECT t.batchtask_id FROM batchtask t"
-    " LEFT JOIN batchtaskdefinition d ON d.batchtaskdefinition_id = t.batchtaskdefinition_id"
-)
 
 
 def registered_at(k: int) -> datetime:
@@ -112,7 +108,7 @@ class Dataset:
         return [task.id for task in self.tasks]
 
 
-async def make_dataset(store: SqlStore) -> Dataset:
+async def make_dataset(store: Store) -> Dataset:
     """Create 40 tasks with varied text, owners, states, counters and dates."""
     for k in range(40):
         created = registered_at(k)
@@ -138,13 +134,13 @@ async def make_dataset(store: SqlStore) -> Dataset:
             )
             updated = created + timedelta(hours=k % 7, minutes=5)
             await store.tasks.record_outcome(task_id, outcome, now=updated, actor="t")
-    for name, (description, timeout) in DEFINITIONS.items():
-        await store.db.execute(
-            "UPDATE batchtaskdefinition SET description = ?, timeout = ? WHERE name_key = ?",
-            description,
-            timeout,
-            name.casefold(),
-        )
+    await store.runs.register(
+        [
+            DefinitionPolicy(name, description=description, timeout=timeout or None)
+            for name, (description, timeout) in DEFINITIONS.items()
+        ],
+        now=NOW,
+    )
     return Dataset(await store.tasks.find(TaskFilter()))
 
 
@@ -280,17 +276,14 @@ def holds(node: Node, task: BatchTask, zone: ZoneInfo) -> bool:
     }[Operator(node.operator)]()
 
 
-async def selected(store: SqlStore, node: Node, zone: ZoneInfo) -> list[int]:
-    """The ids the compiled SQL selects."""
-    sql, args = compile_filter(node, store.db.dialect, now=NOW, zone=zone, associate_id=ME)
-    rows = await store.db.fetch(
-        f"{SELECT} WHERE {sql} ORDER BY t.batchtask_id", *bind(args, store.db.ts)
-    )
-    return [int(row[0]) for row in rows]
+async def selected(store: Store, node: Node, zone: ZoneInfo) -> list[int]:
+    """The ids the store's archive selects."""
+    query = ArchiveQuery(columns=(), filter=node, top=1000, zone=zone, associate_id=ME, now=NOW)
+    return [row.task_id for row in await store.tasks.archive(query)]
 
 
 async def differences(
-    store: SqlStore, dataset: Dataset, filters: Sequence[str]
+    store: Store, dataset: Dataset, filters: Sequence[str]
 ) -> tuple[list[str], int]:
     """Filters whose SQL and reference disagree (with details), and how many selected anything."""
     found: list[str] = []
@@ -420,7 +413,7 @@ FILTERS = [
 ]
 
 
-async def test_table_filters_select_what_the_reference_selects(store: SqlStore) -> None:
+async def test_table_filters_select_what_the_reference_selects(store: Store) -> None:
     """Every filter of the table selects the same tasks as the reference, in three zones."""
     dataset = await make_dataset(store)
     assert len(dataset.tasks) == 40
@@ -516,7 +509,7 @@ def random_filter(rng: random.Random, depth: int = 0) -> str:
     return "(" + f" {word} ".join(parts) + ")"
 
 
-async def test_random_filters_select_what_the_reference_selects(store: SqlStore) -> None:
+async def test_random_filters_select_what_the_reference_selects(store: Store) -> None:
     """200 seeded random filters agree with the reference on both engines, in three zones."""
     dataset = await make_dataset(store)
     rng = random.Random(20260331)
@@ -530,7 +523,7 @@ async def test_random_filters_select_what_the_reference_selects(store: SqlStore)
 # Injection and ordering
 
 
-async def test_injection_attempts_are_refused_or_literal(store: SqlStore) -> None:
+async def test_injection_attempts_are_refused_or_literal(store: Store) -> None:
     """SQL in a filter is either a FilterError or a string compared literally."""
     dataset = await make_dataset(store)
     for text in [
@@ -586,11 +579,9 @@ def reference_order(dataset: Dataset, orderings: Sequence[Ordering]) -> list[int
         "DetailsTable, DetailsRecord desc",
     ],
 )
-async def test_order_by_sorts_like_the_reference(store: SqlStore, order_by: str) -> None:
+async def test_order_by_sorts_like_the_reference(store: Store, order_by: str) -> None:
     """ORDER BY gives Python's order on both engines, ties broken by the task id."""
     dataset = await make_dataset(store)
     orderings = parse_order_by(order_by)
-    rows = await store.db.fetch(
-        f"{SELECT} ORDER BY {compile_order_by(orderings, store.db.dialect)}"
-    )
-    assert [int(row[0]) for row in rows] == reference_order(dataset, orderings)
+    rows = await store.tasks.archive(ArchiveQuery(columns=(), order=tuple(orderings), top=1000))
+    assert [row.task_id for row in rows] == reference_order(dataset, orderings)

@@ -7,12 +7,12 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from batchtask.domain.ports import Attempt, Completion, DefinitionPolicy, LeaseStatus
+from batchtask.domain.ports import Attempt, Completion, DefinitionPolicy, LeaseStatus, Store
 from batchtask.domain.state import BatchTaskState, CancellationBehaviour
 from batchtask.domain.task import SYSTEM_ASSOCIATE, NewTask
 from batchtask.storage.connect import open_store
-from batchtask.storage.store import SqlStore
 from tests.conftest import FakeClock
+from tests.contract.backdoor import blob_count, definition_row, force_task
 
 pytestmark = pytest.mark.anyio
 
@@ -24,14 +24,12 @@ OWNER = "host:1:abcd"
 S = BatchTaskState
 
 
-async def definitions(store: SqlStore, clock: FakeClock) -> list[int]:
+async def definitions(store: Store, clock: FakeClock) -> list[int]:
     ids = await store.runs.register([SLEEP, STUBBORN], now=clock.now())
     return list(ids.values())
 
 
-async def new_task(
-    store: SqlStore, clock: FakeClock, name: str = "test.sleep", **kw: object
-) -> int:
+async def new_task(store: Store, clock: FakeClock, name: str = "test.sleep", **kw: object) -> int:
     return await store.tasks.create(
         NewTask(name=name, associate_id=7, **kw),  # type: ignore[arg-type]
         now=clock.now(),
@@ -43,15 +41,13 @@ def lease(clock: FakeClock, seconds: float = 30) -> datetime:
     return clock.now() + timedelta(seconds=seconds)
 
 
-async def claim(
-    store: SqlStore, clock: FakeClock, ids: list[int], limit: int = 10
-) -> list[Attempt]:
+async def claim(store: Store, clock: FakeClock, ids: list[int], limit: int = 10) -> list[Attempt]:
     return await store.runs.claim(
         ids, owner=OWNER, limit=limit, now=clock.now(), lease_expires=lease(clock)
     )
 
 
-async def started(store: SqlStore, clock: FakeClock, **kw: object) -> Attempt:
+async def started(store: Store, clock: FakeClock, **kw: object) -> Attempt:
     ids = await definitions(store, clock)
     await new_task(store, clock, **kw)
     (attempt,) = await claim(store, clock, ids)
@@ -59,27 +55,22 @@ async def started(store: SqlStore, clock: FakeClock, **kw: object) -> Attempt:
     return attempt
 
 
-async def state_of(store: SqlStore, task_id: int) -> BatchTaskState | None:
+async def state_of(store: Store, task_id: int) -> BatchTaskState | None:
     task = await store.tasks.get(task_id)
     return None if task is None else task.state
 
 
 class TestRegister:
     async def test_definitions_are_upserted_with_their_policy(
-        self, store: SqlStore, clock: FakeClock
+        self, store: Store, clock: FakeClock
     ) -> None:
         """Description, cancellation, timeout, autorestartcount and backoff land in the row."""
         task_id = await new_task(store, clock, name="TEST.SLEEP")
         ids = await store.runs.register([SLEEP], now=clock.now())
         again = await store.runs.register([SLEEP], now=clock.now())
         assert ids == again
-        row = await store.db.fetchrow(
-            "SELECT name, description, timeout, autorestartcount, backoff_seconds,"
-            " cancellation_behaviour FROM batchtaskdefinition WHERE batchtaskdefinition_id = ?",
-            ids["test.sleep"],
-        )
-        assert row is not None
-        assert tuple(row) == ("test.sleep", "[SR_BATCH_SLEEP_DESCRIPTION]", 60, 1, 3.0, 0)
+        row = await definition_row(store, ids["test.sleep"])
+        assert row == ("test.sleep", "[SR_BATCH_SLEEP_DESCRIPTION]", 60, 1, 3.0, 0)
         task = await store.tasks.get(task_id)
         assert task is not None
         assert task.definition_id == ids["test.sleep"]
@@ -87,7 +78,7 @@ class TestRegister:
 
 class TestClaim:
     async def test_claim_moves_new_to_aquired_with_a_lease_and_an_event(
-        self, store: SqlStore, clock: FakeClock
+        self, store: Store, clock: FakeClock
     ) -> None:
         """StartCount+1, owner and lease set, one claimed event; the attempt carries the row."""
         ids = await definitions(store, clock)
@@ -105,7 +96,7 @@ class TestClaim:
         assert await claim(store, clock, ids) == []
 
     async def test_claim_takes_known_names_in_id_order_up_to_the_limit(
-        self, store: SqlStore, clock: FakeClock
+        self, store: Store, clock: FakeClock
     ) -> None:
         """Unknown definitions stay New; the oldest ids go first."""
         ids = await definitions(store, clock)
@@ -118,7 +109,7 @@ class TestClaim:
         assert [a.task_id for a in await claim(store, clock, ids)] == [third]
         assert await state_of(store, unknown) is S.New
 
-    async def test_claim_waits_for_run_after(self, store: SqlStore, clock: FakeClock) -> None:
+    async def test_claim_waits_for_run_after(self, store: Store, clock: FakeClock) -> None:
         """A task retried with a not-before time is claimed only once it is due."""
         attempt = await started(store, clock)
         due = clock.now() + timedelta(seconds=10)
@@ -134,7 +125,7 @@ class TestClaim:
         assert again.task.response == "boom"
 
     async def test_concurrent_claimers_never_share_a_task(
-        self, store: SqlStore, clock: FakeClock, database_url: str
+        self, store: Store, clock: FakeClock, database_url: str
     ) -> None:
         """Two stores (two connection sets) claiming at once split the queue without overlap."""
         ids = await definitions(store, clock)
@@ -142,7 +133,7 @@ class TestClaim:
         other = await open_store(database_url, clock=clock, synchronous="NORMAL")
         try:
 
-            async def drain(s: SqlStore, owner: str) -> list[int]:
+            async def drain(s: Store, owner: str) -> list[int]:
                 got: list[int] = []
                 while batch := await s.runs.claim(
                     ids, owner=owner, limit=3, now=clock.now(), lease_expires=lease(clock)
@@ -158,23 +149,21 @@ class TestClaim:
         assert not set(a) & set(b)
 
     async def test_the_claim_index_refuses_a_second_claim_of_one_attempt(
-        self, store: SqlStore, clock: FakeClock
+        self, store: Store, clock: FakeClock
     ) -> None:
         """Even if a row were wrongly put back with its old StartCount, the attempt is not
         claimed twice: the unique index on claim events rolls the claim back."""
         ids = await definitions(store, clock)
         task_id = await new_task(store, clock)
         await claim(store, clock, ids)
-        await store.db.execute(
-            "UPDATE batchtask SET state = 1, startcount = 0 WHERE batchtask_id = ?", task_id
-        )
+        await force_task(store, task_id, state=S.New, start_count=0)
         assert await claim(store, clock, ids) == []
         assert await state_of(store, task_id) is S.New
 
 
 class TestFencing:
     async def test_start_heartbeat_progress_and_finish_of_the_holder(
-        self, store: SqlStore, clock: FakeClock
+        self, store: Store, clock: FakeClock
     ) -> None:
         """The holder's writes apply; success writes 100 %, the result, and clears the lease."""
         attempt = await started(store, clock)
@@ -201,7 +190,7 @@ class TestFencing:
         ]  # fmt: skip
 
     async def test_a_zombie_never_writes_after_its_task_was_reaped_and_reclaimed(
-        self, store: SqlStore, clock: FakeClock
+        self, store: Store, clock: FakeClock
     ) -> None:
         """Every write of the old attempt matches no row once another worker holds the task."""
         zombie = await started(store, clock)
@@ -230,7 +219,7 @@ class TestFencing:
         )  # fmt: skip
 
     async def test_internal_tasks_are_deleted_when_they_succeed(
-        self, store: SqlStore, clock: FakeClock
+        self, store: Store, clock: FakeClock
     ) -> None:
         """An internal task leaves no row after success, but keeps its row when it fails."""
         ok = await started(store, clock, is_internal=True, parameters={"a": "b"})
@@ -246,7 +235,7 @@ class TestFencing:
 
 class TestRequeue:
     async def test_release_keeps_start_count_and_does_not_use_a_start(
-        self, store: SqlStore, clock: FakeClock
+        self, store: Store, clock: FakeClock
     ) -> None:
         """A released task is New at once; the next attempt knows one start was handed back."""
         attempt = await started(store, clock)
@@ -258,7 +247,7 @@ class TestRequeue:
         assert (again.start_count, again.releases, again.starts_used) == (2, 1, 1)
 
     async def test_a_stop_request_wins_over_success_retry_and_release(
-        self, store: SqlStore, clock: FakeClock
+        self, store: Store, clock: FakeClock
     ) -> None:
         """Once Stop returned true, the attempt can only end Failed/[SR_BATCH_CANCELLED]."""
         for end in ("finish", "retry", "release"):
@@ -280,7 +269,7 @@ class TestRequeue:
 
 class TestReap:
     async def test_expired_leases_go_back_to_new_while_starts_remain(
-        self, store: SqlStore, clock: FakeClock
+        self, store: Store, clock: FakeClock
     ) -> None:
         """max_starts=2: the first lost attempt is retried, the second fails as worker lost."""
         attempt = await started(store, clock)
@@ -298,7 +287,7 @@ class TestReap:
         assert (await store.tasks.events(task.id))[-1].reason.startswith("lease of host:1")
 
     async def test_a_stopped_task_with_an_expired_lease_fails_as_cancelled(
-        self, store: SqlStore, clock: FakeClock
+        self, store: Store, clock: FakeClock
     ) -> None:
         """Reaping never resurrects a task whose Stop was acknowledged."""
         attempt = await started(store, clock)
@@ -311,7 +300,7 @@ class TestReap:
 
 
 class TestStop:
-    async def test_stop_follows_spec_8_4(self, store: SqlStore, clock: FakeClock) -> None:
+    async def test_stop_follows_spec_8_4(self, store: Store, clock: FakeClock) -> None:
         """Missing, finished and CannotCancel → false; New and Aquired fail at once; Started
         gets a stop request and stays Started until its worker ends it."""
         ids = await definitions(store, clock)
@@ -346,20 +335,20 @@ class TestStop:
         assert reasons.count("stop requested") == 1
 
     async def test_stop_of_a_task_run_from_outside_fails_it_at_once(
-        self, store: SqlStore, clock: FakeClock
+        self, store: Store, clock: FakeClock
     ) -> None:
         """A Started task without a local lease (PUT by an external worker) cannot be asked,
         so it is failed at once."""
         await definitions(store, clock)
         task_id = await new_task(store, clock)
-        await store.db.execute("UPDATE batchtask SET state = 3 WHERE batchtask_id = ?", task_id)
+        await force_task(store, task_id, state=S.Started)
         assert await store.runs.request_stop(task_id, now=clock.now(), actor="u")
         assert await state_of(store, task_id) is S.Failed
 
 
 class TestRetention:
     async def test_purge_deletes_old_finished_tasks_with_blobs_and_events(
-        self, store: SqlStore, clock: FakeClock
+        self, store: Store, clock: FakeClock
     ) -> None:
         """Only rows of that state older than the cut-off go; ManualCleanup is refused."""
         old = await started(store, clock, parameters={"k": "v"})
@@ -373,14 +362,12 @@ class TestRetention:
         assert await store.tasks.get(old.task_id) is None
         assert await store.tasks.events(old.task_id) == []
         assert await store.tasks.get(young.task_id) is not None
-        blobs = await store.db.fetchrow("SELECT COUNT(*) FROM binaryobject")
-        assert blobs is not None
-        assert blobs[0] == 0
+        assert await blob_count(store) == 0
         with pytest.raises(ValueError, match="never purged"):
             await store.runs.purge(S.SucceededManualCleanup, before=before)
 
     async def test_periodic_system_task_is_created_once_per_interval(
-        self, store: SqlStore, clock: FakeClock
+        self, store: Store, clock: FakeClock
     ) -> None:
         """One pending system task at a time; the next is due an interval after the last."""
         ids = await store.runs.register([DefinitionPolicy("test.periodic")], now=clock.now())
@@ -408,13 +395,13 @@ class TestRetention:
 
 class TestListen:
     async def test_push_of_new_work_and_stop_requests(
-        self, store: SqlStore, clock: FakeClock
+        self, store: Store, clock: FakeClock, database_url: str
     ) -> None:
-        """PostgreSQL pushes inserts and stop requests; SQLite has no push (workers poll)."""
+        """PostgreSQL pushes inserts and stop requests; SQLite and memory do not (workers poll)."""
         woken = asyncio.Event()
         cancelled: asyncio.Queue[int] = asyncio.Queue()
         subscription = await store.runs.listen(woken.set, cancelled.put_nowait)
-        if store.db.dialect == "sqlite":
+        if not database_url.startswith("postgres"):
             assert subscription is None
             return
         assert subscription is not None
@@ -430,7 +417,7 @@ class TestListen:
 
 
 async def test_stop_racing_with_success_never_reports_a_false_stop(
-    store: SqlStore, clock: FakeClock, database_url: str
+    store: Store, clock: FakeClock, database_url: str
 ) -> None:
     """Stop and finish from two connections at once: Stop is true exactly when the task ends
     Failed/[SR_BATCH_CANCELLED], and false exactly when it Succeeded (reliability plan F6)."""

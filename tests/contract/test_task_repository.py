@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from batchtask.domain.ports import TaskFilter
+from batchtask.domain.ports import Store, TaskFilter
 from batchtask.domain.state import BatchTaskState, CancellationBehaviour
 from batchtask.domain.task import BINARY_OBJECT_TABLE, NewTask, TaskUpdate
-from batchtask.storage.store import SqlStore
 from tests.conftest import FakeClock
+from tests.contract.backdoor import blob_count
 
 pytestmark = pytest.mark.anyio
 
 
-async def test_create_then_get_round_trips_every_field(store: SqlStore, clock: FakeClock) -> None:
+async def test_create_then_get_round_trips_every_field(store: Store, clock: FakeClock) -> None:
     """A created task reads back with the client's fields and the server's defaults."""
     new = NewTask(
         name="batchtask.sleep",
@@ -44,9 +44,7 @@ async def test_create_then_get_round_trips_every_field(store: SqlStore, clock: F
     assert task.cancellation_behaviour is CancellationBehaviour.CanCancel
 
 
-async def test_task_without_parameters_keeps_given_details(
-    store: SqlStore, clock: FakeClock
-) -> None:
+async def test_task_without_parameters_keeps_given_details(store: Store, clock: FakeClock) -> None:
     """Without a ParameterObject, DetailsTable/DetailsRecord are stored as given."""
     task_id = await store.tasks.create(
         NewTask(name="x", associate_id=1, details_table=113, details_record=822),
@@ -58,12 +56,12 @@ async def test_task_without_parameters_keeps_given_details(
     assert (task.details_table, task.details_record, task.parameters) == (113, 822, {})
 
 
-async def test_get_missing_is_none(store: SqlStore) -> None:
+async def test_get_missing_is_none(store: Store) -> None:
     """An unknown id reads as None."""
     assert await store.tasks.get(424242) is None
 
 
-async def test_definitions_are_created_lazily_once(store: SqlStore, clock: FakeClock) -> None:
+async def test_definitions_are_created_lazily_once(store: Store, clock: FakeClock) -> None:
     """Two tasks of one name (any case) share one definition."""
     first = await store.tasks.create(
         NewTask(name="Export", associate_id=1), now=clock.now(), actor="t"
@@ -79,7 +77,7 @@ async def test_definitions_are_created_lazily_once(store: SqlStore, clock: FakeC
 
 
 async def test_update_changes_only_given_fields_and_logs_state(
-    store: SqlStore, clock: FakeClock
+    store: Store, clock: FakeClock
 ) -> None:
     """PUT semantics: None leaves a field alone; a state change is logged."""
     task_id = await store.tasks.create(
@@ -106,7 +104,7 @@ async def test_update_changes_only_given_fields_and_logs_state(
     ]
 
 
-async def test_update_missing_is_none(store: SqlStore, clock: FakeClock) -> None:
+async def test_update_missing_is_none(store: Store, clock: FakeClock) -> None:
     """Updating an unknown id changes nothing."""
     assert (
         await store.tasks.update(99, TaskUpdate(description="x"), now=clock.now(), actor="t")
@@ -114,7 +112,7 @@ async def test_update_missing_is_none(store: SqlStore, clock: FakeClock) -> None
     )
 
 
-async def test_delete_removes_task_and_blob(store: SqlStore, clock: FakeClock) -> None:
+async def test_delete_removes_task_and_blob(store: Store, clock: FakeClock) -> None:
     """DELETE removes the row, its link and blob; deleting again removes nothing."""
     task_id = await store.tasks.create(
         NewTask(name="x", associate_id=1, parameters={"a": "b"}), now=clock.now(), actor="t"
@@ -122,12 +120,10 @@ async def test_delete_removes_task_and_blob(store: SqlStore, clock: FakeClock) -
     assert await store.tasks.delete([task_id], now=clock.now(), actor="t") == 1
     assert await store.tasks.get(task_id) is None
     assert await store.tasks.delete([task_id], now=clock.now(), actor="t") == 0
-    blobs = await store.db.fetchrow("SELECT COUNT(*) FROM binaryobject")
-    assert blobs is not None
-    assert blobs[0] == 0
+    assert await blob_count(store) == 0
 
 
-async def test_find_filters_by_owner_state_and_name(store: SqlStore, clock: FakeClock) -> None:
+async def test_find_filters_by_owner_state_and_name(store: Store, clock: FakeClock) -> None:
     """find() combines owner, user/system, state and case-insensitive name filters."""
     now = clock.now()
     ids = [

@@ -164,8 +164,10 @@ async def wait_for_state(
 
 async def task_rows_of(store: SqlStore, ids: list[int]) -> dict[int, TaskRow]:
     """The given tasks, by id."""
-    members, args = store.db.in_list(ids)
-    rows = await store.db.fetch(f"SELECT {_ROW} FROM batchtask WHERE batchtask_id {members}", *args)
+    rows = await store.db.fetch(
+        f"SELECT {_ROW} FROM batchtask WHERE {store.db.member('batchtask_id')}",
+        store.db.array(ids),
+    )
     return {row.id: row for row in map(_task_row, rows)}
 
 

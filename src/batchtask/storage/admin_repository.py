@@ -1,4 +1,5 @@
-"""``AdminRepository`` in SQL: the console's task page, bulk selections, retry and bulk stop.
+"""``AdminRepository`` in SQL (``sql/admin.sql``): the console's task page, bulk selections, retry
+and bulk stop.
 
 **The page** is one ``SELECT`` of the task columns for ``top`` rows and one ``COUNT(*)`` over the
 same ``WHERE``; the count skips the definition join unless the selection needs it, so a page of
@@ -22,21 +23,20 @@ from batchtask.domain.clock import SystemClock
 from batchtask.domain.ports import TaskEvent
 from batchtask.domain.state import BatchTaskState, CancellationBehaviour
 from batchtask.domain.task_list import TaskBrief, TaskListQuery, TaskPage, TaskSelection
+from batchtask.storage import event_log
 from batchtask.storage.database import Database, Row
 from batchtask.storage.filter_sql import bind, compile_filter, compile_order_by
-from batchtask.storage.run_repository import SqlRunRepository
-from batchtask.storage.task_repository import TASK_COLUMNS, TASK_FROM, append_event, task_from_row
+from batchtask.storage.queries import load
+from batchtask.storage.runs import SqlRunRepository
+from batchtask.storage.task_rows import state, task_from_row
 
 #: Tasks per transaction of a bulk write.
 CHUNK = 500
-_STATES = {member.value: member for member in BatchTaskState}
 _CANCELLATION = {member.value: member for member in CancellationBehaviour}
-_DEFINITION_JOIN = (
-    " LEFT JOIN batchtaskdefinition d ON d.batchtaskdefinition_id = t.batchtaskdefinition_id"
-)
-_BRIEF = (
-    "SELECT t.batchtask_id, t.registered_associate_id, t.state,"
-    " COALESCE(d.cancellation_behaviour, 0), t.cancel_requested FROM batchtask t" + _DEFINITION_JOIN
+#: Free text: Name, Description or Result contains it (the WHERE part of a selection).
+_TEXT = (
+    "(LOWER(COALESCE(d.name, '')) LIKE ? ESCAPE '\\'"
+    " OR LOWER(t.description) LIKE ? ESCAPE '\\' OR LOWER(t.result) LIKE ? ESCAPE '\\')"
 )
 
 
@@ -51,6 +51,7 @@ class SqlAdminRepository:
     def __init__(self, db: Database, runs: SqlRunRepository) -> None:
         self._db = db
         self._runs = runs
+        self._sql = load("admin", db)
 
     def _where(self, selection: TaskSelection) -> tuple[str, list[object]]:
         """``WHERE …`` (or ``""``) over ``t`` and ``d``, and its bound arguments."""
@@ -59,35 +60,25 @@ class SqlAdminRepository:
         if selection.filter is not None:
             sql, filter_args = compile_filter(
                 selection.filter,
-                self._db.dialect,
+                self._db,
                 now=selection.now or SystemClock().now(),
                 zone=selection.zone or ZoneInfo("UTC"),
                 associate_id=selection.associate_id,
             )
             parts.append(sql)
-            args += bind(filter_args, self._db.ts)
+            args += bind(filter_args, self._db)
         text = selection.text.strip()
         if text:
-            parts.append(
-                "(LOWER(COALESCE(d.name, '')) LIKE ? ESCAPE '\\'"
-                " OR LOWER(t.description) LIKE ? ESCAPE '\\'"
-                " OR LOWER(t.result) LIKE ? ESCAPE '\\')"
-            )
+            parts.append(_TEXT)
             args += [_like(text)] * 3
         return (" WHERE " + " AND ".join(parts)) if parts else "", args
 
     async def page(self, query: TaskListQuery) -> TaskPage:
         """The page's tasks (with their owners' names) and the number matching in all."""
         where, args = self._where(query.selection)
-        order = (
-            compile_order_by(query.order, self._db.dialect)
-            if query.order
-            else "t.batchtask_id DESC"
-        )
+        order = compile_order_by(query.order, self._db) if query.order else "t.batchtask_id DESC"
         rows = await self._db.fetch(
-            f"SELECT {TASK_COLUMNS}, COALESCE(a.display_name, a.username, '') {TASK_FROM}"
-            " LEFT JOIN associate a ON a.associate_id = t.registered_associate_id"
-            f"{where} ORDER BY {order} LIMIT ? OFFSET ?",
+            f"{self._sql.page_head.sql}{where} ORDER BY {order} LIMIT ? OFFSET ?",
             *args,
             query.top,
             query.skip,
@@ -98,8 +89,8 @@ class SqlAdminRepository:
         return TaskPage(tasks, count, owners)
 
     async def _count(self, where: str, args: Sequence[object]) -> int:
-        join = _DEFINITION_JOIN if "d." in where else ""
-        row = await self._db.fetchrow(f"SELECT COUNT(*) FROM batchtask t{join}{where}", *args)
+        head = self._sql.count_head_with_definition if "d." in where else self._sql.count_head
+        row = await self._db.fetchrow(f"{head.sql}{where}", *args)
         return 0 if row is None else int(row[0])
 
     async def count(self, selection: TaskSelection) -> int:
@@ -112,9 +103,8 @@ class SqlAdminRepository:
         out: list[TaskBrief] = []
         unique = sorted(set(task_ids))
         for start in range(0, len(unique), CHUNK):
-            members, args = self._db.in_list(unique[start : start + CHUNK])
-            rows = await self._db.fetch(
-                f"{_BRIEF} WHERE t.batchtask_id {members} ORDER BY t.batchtask_id", *args
+            rows = await self._sql.briefs.fetch(
+                self._db, task_ids=self._db.array(unique[start : start + CHUNK])
             )
             out += [self._brief(row) for row in rows]
         return out
@@ -123,7 +113,7 @@ class SqlAdminRepository:
         """Up to ``limit`` tasks of a selection, by id."""
         where, args = self._where(selection)
         rows = await self._db.fetch(
-            f"{_BRIEF}{where} ORDER BY t.batchtask_id LIMIT ?", *args, limit
+            f"{self._sql.brief_head.sql}{where} ORDER BY t.batchtask_id LIMIT ?", *args, limit
         )
         return [self._brief(row) for row in rows]
 
@@ -131,7 +121,7 @@ class SqlAdminRepository:
         return TaskBrief(
             id=int(row[0]),
             associate_id=int(row[1]),
-            state=_STATES.get(row[2], BatchTaskState.Unknown),
+            state=state(row[2]),
             cancellation=_CANCELLATION.get(row[3], CancellationBehaviour.CanCancel),
             stop_requested=row[4] is not None,
         )
@@ -139,44 +129,34 @@ class SqlAdminRepository:
     async def retry(
         self, task_ids: Sequence[int], *, now: datetime, actor: str, source: str
     ) -> list[int]:
-        """Finished tasks back to ``New``: progress cleared, history kept, retry budget renewed.
-
-        The budget counts starts minus releases (``releasecount``), so setting ``releasecount``
-        to ``startcount`` renews it without rewriting StartCount, which the claim index and the
-        event log key on.
-        """
+        """Finished tasks back to ``New``: progress cleared, history kept, retry budget renewed
+        (``releasecount = startcount``; StartCount, which the claim index keys on, stays)."""
         done: list[int] = []
         unique = sorted(set(task_ids))
-        lock = " FOR UPDATE" if self._db.dialect == "postgres" else ""
         for start in range(0, len(unique), CHUNK):
             async with self._db.transaction() as db:
-                members, args = db.in_list(unique[start : start + CHUNK])
-                rows = await db.fetch(
-                    "SELECT batchtask_id, state, startcount FROM batchtask"
-                    f" WHERE batchtask_id {members} AND state IN (4, 5, 6)"
-                    f" ORDER BY batchtask_id{lock}",
-                    *args,
+                rows = await self._sql.finished_of.fetch(
+                    db, task_ids=db.array(unique[start : start + CHUNK])
                 )
                 if not rows:
                     continue
-                members, args = db.in_list([int(row[0]) for row in rows])
-                await db.execute(
-                    "UPDATE batchtask SET state = 1, progresspercent = 0,"
-                    " progressdescription = '', releasecount = startcount, run_after = NULL,"
-                    " cancel_requested = NULL, lease_owner = NULL, lease_expires = NULL,"
-                    f" updated = ?, updatedcount = updatedcount + 1 WHERE batchtask_id {members}",
-                    db.ts(now),
-                    *args,
-                )
-                for task_id, state, start_count in rows:
-                    await append_event(
-                        db,
-                        TaskEvent(
-                            int(task_id), now, actor, _STATES[state], BatchTaskState.New,
-                            int(start_count), "retried", source,
-                        ),
-                    )  # fmt: skip
-                    done.append(int(task_id))
+                ids = [int(row[0]) for row in rows]
+                await self._sql.retry.execute(db, now=db.ts(now), task_ids=db.array(ids))
+                events = [
+                    TaskEvent(
+                        int(task_id),
+                        now,
+                        actor,
+                        state(before),
+                        BatchTaskState.New,
+                        int(start_count),
+                        "retried",
+                        source,
+                    )
+                    for task_id, before, start_count in rows
+                ]
+                await event_log.append(db, *events)
+                done += ids
         return done
 
     async def stop(

@@ -1,4 +1,5 @@
-"""``ChangeFeed`` in SQL: the ``batchtask_change`` log that triggers append to (migration 0004).
+"""``ChangeFeed`` in SQL (``sql/changes.sql``): the ``batchtask_change`` log that triggers append to
+(migration 0004).
 
 Reading joins each change with the task's current row, so a page carries what the stream sends:
 a deleted task has no row and comes back with ``state`` ``None`` (its name from the definition
@@ -10,20 +11,17 @@ trigger NOTIFYs at commit. SQLite has no push: readers poll :meth:`latest`, one 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from batchtask.domain.change import ChangePage, TaskChange
-from batchtask.domain.errors import StorageUnavailable
 from batchtask.domain.ports import Subscription
-from batchtask.domain.state import BatchTaskState
 from batchtask.storage.database import Database
-from batchtask.storage.run_repository import _PgSubscription, _release
+from batchtask.storage.queries import load
+from batchtask.storage.task_rows import state
 
 #: The channel the change trigger NOTIFYs (constant payload: one notification per transaction).
 CHANNEL_CHANGE = "batchtask_change"
 #: The most changes one :meth:`SqlChangeFeed.prune` call deletes.
 PRUNE_BATCH = 50_000
-_STATES = {member.value: member for member in BatchTaskState}
 
 
 class SqlChangeFeed:
@@ -31,26 +29,18 @@ class SqlChangeFeed:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._sql = load("changes", db)
 
     async def read(self, after: int, limit: int) -> ChangePage:
         """Up to ``limit`` changes above ``after`` with the tasks' current state."""
-        rows = await self._db.fetch(
-            "SELECT c.change_id, c.batchtask_id, c.associate_id, COALESCE(d.name, ''), t.state,"
-            " t.progresspercent, t.progressdescription, t.startcount FROM batchtask_change c"
-            " LEFT JOIN batchtask t ON t.batchtask_id = c.batchtask_id"
-            " LEFT JOIN batchtaskdefinition d ON d.batchtaskdefinition_id"
-            " = COALESCE(t.batchtaskdefinition_id, c.batchtaskdefinition_id)"
-            " WHERE c.change_id > ? ORDER BY c.change_id LIMIT ?",
-            after,
-            limit,
-        )
+        rows = await self._sql.read.fetch(self._db, after=after, limit=limit)
         changes = tuple(
             TaskChange(
                 change_id=int(row[0]),
                 task_id=int(row[1]),
                 associate_id=int(row[2]),
                 name=str(row[3]),
-                state=None if row[4] is None else _STATES.get(row[4], BatchTaskState.Unknown),
+                state=None if row[4] is None else state(row[4]),
                 progress_percent=int(row[5] or 0),
                 progress_description=str(row[6] or ""),
                 start_count=int(row[7] or 0),
@@ -60,23 +50,20 @@ class SqlChangeFeed:
         contiguous = all(
             change.change_id == after + offset for offset, change in enumerate(changes, start=1)
         )
-        if contiguous or self._db.dialect != "postgres":
+        if contiguous:
             return ChangePage(changes)
-        horizon = await self._db.fetchrow(
-            "SELECT pg_snapshot_xmin(s)::text, pg_snapshot_xmax(s)::text"
-            " FROM pg_current_snapshot() AS s"
-        )
+        horizon = await self._sql.horizon.fetchrow(self._db)
         assert horizon is not None  # noqa: S101 - a SELECT without FROM conditions
         return ChangePage(changes, in_flight_below=int(horizon[1]), finished_below=int(horizon[0]))
 
     async def latest(self) -> int:
         """The highest change number, 0 when the log is empty."""
-        row = await self._db.fetchrow("SELECT MAX(change_id) FROM batchtask_change")
+        row = await self._sql.latest.fetchrow(self._db)
         return 0 if row is None or row[0] is None else int(row[0])
 
     async def oldest(self) -> int:
         """The lowest change number kept, 0 when the log is empty."""
-        row = await self._db.fetchrow("SELECT MIN(change_id) FROM batchtask_change")
+        row = await self._sql.oldest.fetchrow(self._db)
         return 0 if row is None or row[0] is None else int(row[0])
 
     async def prune(self, *, keep: int) -> int:
@@ -85,24 +72,8 @@ class SqlChangeFeed:
         through = min(latest - keep, oldest + PRUNE_BATCH)
         if through < oldest or latest == 0:
             return 0
-        return await self._db.execute("DELETE FROM batchtask_change WHERE change_id <= ?", through)
+        return await self._sql.prune.execute(self._db, through=through)
 
     async def listen(self, on_change: Callable[[], None]) -> Subscription | None:
-        """LISTEN on a dedicated pooled connection (PostgreSQL); ``None`` on SQLite."""
-        if self._db.dialect != "postgres":
-            return None
-        pool: Any = getattr(self._db, "pool")  # noqa: B009 - PostgreSQL engine only
-
-        def changed(_conn: object, _pid: int, _channel: str, _payload: str) -> None:
-            on_change()
-
-        try:
-            conn = await pool.acquire()
-        except Exception as exc:  # any driver failure means "no push right now"
-            raise StorageUnavailable(f"cannot LISTEN: {exc}") from exc
-        try:
-            await conn.add_listener(CHANNEL_CHANGE, changed)
-        except Exception as exc:
-            await _release(pool, conn)
-            raise StorageUnavailable(f"cannot LISTEN: {exc}") from exc
-        return _PgSubscription(pool, conn)
+        """Be told at commit that changes were written (PostgreSQL); ``None`` on SQLite."""
+        return await self._db.listen({CHANNEL_CHANGE: lambda _: on_change()})

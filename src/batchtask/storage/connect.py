@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from batchtask.domain.clock import Clock, SystemClock
 from batchtask.domain.errors import StorageUnavailable
+from batchtask.domain.ports import Store
 from batchtask.storage import migration
 from batchtask.storage.database import Database
+from batchtask.storage.memory import open_memory
 from batchtask.storage.sqlite import SqliteDatabase, path_from_url
 from batchtask.storage.store import SqlStore
 
@@ -28,8 +30,13 @@ async def open_store(
     pool_size: int = 10,
     auto_migrate: bool = False,
     clock: Clock | None = None,
-) -> SqlStore:
-    """A ready ``SqlStore``; refuses a database whose schema is behind unless ``auto_migrate``."""
+) -> Store:
+    """A ready store; refuses a database whose schema is behind unless ``auto_migrate``.
+
+    ``memory://name`` opens the in-memory store (tests, throw-away runs).
+    """
+    if url.startswith("memory://"):
+        return open_memory(url)
     db = await open_database(url, synchronous=synchronous, pool_size=pool_size)
     try:
         state = await migration.status(db)

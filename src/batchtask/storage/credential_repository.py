@@ -1,4 +1,5 @@
-"""``CredentialRepository`` in SQL: hashed tickets, tokens and sessions joined to their user."""
+"""``CredentialRepository`` in SQL (``sql/credentials.sql``): hashed tickets, tokens and sessions
+joined to their user."""
 
 from __future__ import annotations
 
@@ -7,13 +8,8 @@ from datetime import datetime
 from batchtask.domain.credential import Credential, CredentialKind
 from batchtask.domain.user import User
 from batchtask.storage.database import Database, Row
-from batchtask.storage.user_repository import USER_COLUMNS, user_from_row
-
-CREDENTIAL_COLUMNS = (
-    "c.credential_id, c.kind, c.associate_id, c.grant_id, c.created, c.expires_at,"
-    " c.sliding_seconds, c.xsrf_hash, c.app_hash"
-)
-_USER = ", ".join(f"a.{column.strip()}" for column in USER_COLUMNS.split(","))
+from batchtask.storage.queries import load
+from batchtask.storage.user_repository import user_from_row
 
 
 def _credential(db: Database, row: Row) -> Credential:
@@ -38,6 +34,7 @@ class SqlCredentialRepository:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._sql = load("credentials", db)
 
     async def issue(
         self,
@@ -54,20 +51,11 @@ class SqlCredentialRepository:
     ) -> Credential:
         """Store a new credential."""
         async with self._db.transaction() as db:
-            row = await db.fetchrow(
-                "INSERT INTO credential (kind, secret_hash, associate_id, grant_id, created,"
-                " expires_at, sliding_seconds, xsrf_hash, app_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " RETURNING credential_id",
-                kind.value,
-                secret_hash,
-                associate_id,
-                grant,
-                self._db.ts(now),
-                self._db.ts(expires_at),
-                sliding_seconds,
-                xsrf_hash,
-                app_hash,
-            )
+            row = await self._sql.issue.fetchrow(
+                db, kind=kind.value, secret_hash=secret_hash, associate_id=associate_id,
+                grant=grant, now=db.ts(now), expires_at=db.ts(expires_at),
+                sliding_seconds=sliding_seconds, xsrf_hash=xsrf_hash, app_hash=app_hash,
+            )  # fmt: skip
         assert row is not None  # noqa: S101 - RETURNING
         return Credential(
             int(row[0]), kind, associate_id, grant, now, expires_at, sliding_seconds,
@@ -78,32 +66,24 @@ class SqlCredentialRepository:
         self, kind: CredentialKind, secret_hash: str, now: datetime
     ) -> tuple[Credential, User] | None:
         """The unexpired credential with this hash and its active user."""
-        row = await self._db.fetchrow(
-            f"SELECT {CREDENTIAL_COLUMNS}, {_USER} FROM credential c"
-            " JOIN associate a ON a.associate_id = c.associate_id"
-            " WHERE c.secret_hash = ? AND c.kind = ? AND c.expires_at > ? AND a.active = ?",
-            secret_hash,
-            kind.value,
-            self._db.ts(now),
-            self._db.flag(True),
+        db = self._db
+        row = await self._sql.lookup.one(
+            db, secret_hash=secret_hash, kind=kind.value, now=db.ts(now), active=db.flag(True)
         )
         if row is None:
             return None
-        return _credential(self._db, row), user_from_row(row, 9)
+        return _credential(db, row), user_from_row(row, 9)
 
     async def extend(self, credential_id: int, expires_at: datetime) -> None:
         """Move a sliding credential's expiry forward (never backward)."""
-        await self._db.execute(
-            "UPDATE credential SET expires_at = ? WHERE credential_id = ? AND expires_at < ?",
-            self._db.ts(expires_at),
-            credential_id,
-            self._db.ts(expires_at),
+        await self._sql.extend.execute(
+            self._db, expires_at=self._db.ts(expires_at), credential_id=credential_id
         )
 
     async def revoke_grant(self, grant: str) -> int:
         """Delete every credential of one login."""
-        return await self._db.execute("DELETE FROM credential WHERE grant_id = ?", grant)
+        return await self._sql.revoke_grant.execute(self._db, grant=grant)
 
     async def revoke_user(self, associate_id: int) -> int:
         """Delete every credential of one user."""
-        return await self._db.execute("DELETE FROM credential WHERE associate_id = ?", associate_id)
+        return await self._sql.revoke_user.execute(self._db, associate_id=associate_id)

@@ -10,8 +10,8 @@ same SQL runs on both engines, differing only where they do:
   non-ASCII letters match case-sensitively on SQLite.
 * String ranges (``between``) and string sorting compare by code point on both engines
   (``COLLATE "C"`` on PostgreSQL; SQLite's default is already binary).
-* Integer lists are one ``= ANY(?)`` array on PostgreSQL (one cached plan whatever the length),
-  ``IN (?, …)`` on SQLite.
+* Integer lists are one bound list (``db.member``/``db.array``): ``= ANY(?)`` on PostgreSQL,
+  ``IN (SELECT value FROM json_each(?))`` on SQLite — one statement text whatever the length.
 * Sorting puts a never-started task's ``LastStarted`` first when ascending and last when
   descending on both engines (SQLite's and SQL Server's order; PostgreSQL needs ``NULLS FIRST``).
 
@@ -22,12 +22,15 @@ the definition are read through ``COALESCE`` (0 or ``''``) as ``task_repository`
 Dates: a ``DateLiteral`` without an offset and every relative period are read in ``zone`` — but in
 UTC for ``registeredDate`` and ``updatedDate``, which SuperOffice keeps and shows in UTC whatever
 the request's zone, so a filter matches the values the client sees. The instants are returned as
-aware UTC datetimes among the arguments; bind them with :func:`bind` and the engine's ``db.ts``.
+aware UTC datetimes among the arguments; bind them with :func:`bind`.
+
+Where the engines differ the compiler asks the engine (``db.member``, ``db.fragments``), never
+its name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
@@ -46,6 +49,7 @@ from batchtask.domain.query import (
     Value,
 )
 from batchtask.domain.state import BatchTaskState
+from batchtask.storage.database import SqlDialect
 
 __all__ = ["COLUMN_SQL", "FALSE_SQL", "TRUE_SQL", "bind", "compile_filter", "compile_order_by"]
 
@@ -81,7 +85,6 @@ FALSE_SQL = "1 = 0"
 _CONSTANT: Mapping[str, bool] = MappingProxyType({"getAllRows": True, "getNoRows": False})
 _NULLABLE = frozenset({"LastStarted"})
 _UTC = ZoneInfo("UTC")
-_DIALECTS = frozenset({"sqlite", "postgres"})
 _ALL_STATES = int(BatchTaskState.All)
 
 _INT_COMPARE: Mapping[str, str] = MappingProxyType(
@@ -105,6 +108,12 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _integer(value: Value) -> int:
+    if not isinstance(value, int):
+        raise ValueError(f"{value!r} is not an integer")
+    return value
+
+
 def _join(parts: Sequence[str], word: str) -> str:
     """``(a word b)`` nested as a balanced tree, so SQLite's expression depth stays logarithmic."""
     if len(parts) == 1:
@@ -117,7 +126,7 @@ def _join(parts: Sequence[str], word: str) -> str:
 class _Compiler:
     """One compilation: the SQL is returned, the arguments collect in placeholder order."""
 
-    dialect: str
+    db: SqlDialect
     now: datetime
     zone: ZoneInfo
     associate_id: int
@@ -171,9 +180,8 @@ class _Compiler:
             low, high = values
             return f"{sql} BETWEEN {self.bound(low)} AND {self.bound(high)}"
         if node.operator == Operator.ONE_OF:
-            if self.dialect == "postgres":
-                return f"{sql} = ANY(CAST({self.bound(list(values))} AS integer[]))"
-            return f"{sql} IN ({', '.join(self.bound(value) for value in values)})"
+            self.args.append(self.db.array([_integer(value) for value in values]))
+            return self.db.member(sql)
         symbol = _INT_COMPARE.get(node.operator)
         if symbol is None or len(values) != 1:
             raise ValueError(f"{node.operator} does not apply to integer column {node.column}")
@@ -192,7 +200,7 @@ class _Compiler:
             pattern = before + _like_escape(str(values[0])) + after
             return f"{lowered} LIKE {self.text(pattern)} ESCAPE '\\'"
         if node.operator == Operator.BETWEEN:
-            collate = ' COLLATE "C"' if self.dialect == "postgres" else ""
+            collate = self.db.fragments["code_point"]
             low, high = values
             return f"{lowered}{collate} BETWEEN {self.text(low)} AND {self.text(high)}"
         if node.operator == Operator.ONE_OF:
@@ -227,35 +235,31 @@ class _Compiler:
 
 
 def compile_filter(
-    node: Node, dialect: str, *, now: datetime, zone: ZoneInfo, associate_id: int
+    node: Node, db: SqlDialect, *, now: datetime, zone: ZoneInfo, associate_id: int
 ) -> tuple[str, list[object]]:
     """A SQL boolean expression with ``?`` placeholders, and its arguments in order.
 
     ``now`` and ``zone`` resolve relative dates and local literals; ``associate_id`` is the
     ``currentAssociate``. Instants among the arguments are aware UTC datetimes: pass the list
-    through :func:`bind` with the engine's ``db.ts``. A tree from ``parse_filter`` always
+    through :func:`bind`. A tree from ``parse_filter`` always
     compiles; a hand-built one naming an unknown column or a misplaced operator is a
     ``ValueError`` (a programming error, not a client's).
     """
-    if dialect not in _DIALECTS:
-        raise ValueError(f"unknown SQL dialect {dialect!r}")
-    compiler = _Compiler(dialect, now, zone, associate_id)
+    compiler = _Compiler(db, now, zone, associate_id)
     return compiler.node(node), compiler.args
 
 
-def bind(args: Sequence[object], ts: Callable[[datetime], object]) -> list[object]:
+def bind(args: Sequence[object], db: SqlDialect) -> list[object]:
     """The arguments ready for ``db.fetch``: instants through the engine's ``ts``."""
-    return [ts(value) if isinstance(value, datetime) else value for value in args]
+    return [db.ts(value) if isinstance(value, datetime) else value for value in args]
 
 
-def compile_order_by(orderings: Sequence[Ordering], dialect: str) -> str:
+def compile_order_by(orderings: Sequence[Ordering], db: SqlDialect) -> str:
     """The ``ORDER BY`` list (without the keywords), always ending with ``t.batchtask_id``.
 
     Strings sort case-insensitively by code point on both engines; the task id breaks ties, so
     pages (``$skip``/``$top``) are stable.
     """
-    if dialect not in _DIALECTS:
-        raise ValueError(f"unknown SQL dialect {dialect!r}")
     items: list[str] = []
     for ordering in orderings:
         column = find_column(ordering.column)
@@ -264,11 +268,10 @@ def compile_order_by(orderings: Sequence[Ordering], dialect: str) -> str:
             raise ValueError(f"column {ordering.column!r} cannot be sorted on")
         direction = "DESC" if ordering.descending else "ASC"
         if column.restriction_type is RestrictionType.STRING:
-            collate = ' COLLATE "C"' if dialect == "postgres" else ""
-            items.append(f"LOWER({sql}){collate} {direction}")
-        elif ordering.column in _NULLABLE and dialect == "postgres":
-            nulls = "NULLS LAST" if ordering.descending else "NULLS FIRST"
-            items.append(f"{sql} {direction} {nulls}")
+            items.append(f"LOWER({sql}){db.fragments['code_point']} {direction}")
+        elif ordering.column in _NULLABLE:
+            nulls = db.fragments["nulls_last" if ordering.descending else "nulls_first"]
+            items.append(f"{sql} {direction}{nulls}")
         else:
             items.append(f"{sql} {direction}")
     items.append("t.batchtask_id ASC")

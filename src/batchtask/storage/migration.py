@@ -1,8 +1,8 @@
 """Versioned schema migrations: ``migrations/<dialect>/NNNN_name.sql``, applied in order, once.
 
 Each file runs in its own transaction together with its row in ``batchtask_migration``, so a
-failed migration leaves the schema as it was. On PostgreSQL an advisory lock serialises concurrent
-``db upgrade`` runs.
+failed migration leaves the schema as it was. A database lock (advisory on PostgreSQL) serialises
+concurrent ``db upgrade`` runs.
 """
 
 from __future__ import annotations
@@ -13,14 +13,9 @@ from datetime import datetime
 from importlib import resources
 
 from batchtask.storage.database import Database
+from batchtask.storage.queries import load
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
-_ADVISORY_KEY = 0x6261_7463  # "batc"
-
-CREATE_VERSION_TABLE = (
-    "CREATE TABLE IF NOT EXISTS batchtask_migration ("
-    " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied TEXT NOT NULL)"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +53,9 @@ def available(dialect: str) -> list[Migration]:
 
 async def status(db: Database) -> MigrationStatus:
     """Applied and pending migrations."""
-    await db.execute(CREATE_VERSION_TABLE)
-    rows = await db.fetch("SELECT version FROM batchtask_migration ORDER BY version")
+    sql = load("migration", db)
+    await sql.create_version_table.execute(db)
+    rows = await sql.applied.fetch(db)
     applied = tuple(int(row[0]) for row in rows)
     pending = tuple(m for m in available(db.dialect) if m.version not in set(applied))
     return MigrationStatus(applied, pending)
@@ -68,21 +64,18 @@ async def status(db: Database) -> MigrationStatus:
 async def upgrade(db: Database, now: datetime) -> list[Migration]:
     """Apply every pending migration; return what was applied."""
     done: list[Migration] = []
-    await db.execute(CREATE_VERSION_TABLE)
+    sql = load("migration", db)
+    await sql.create_version_table.execute(db)
     async with db.transaction() as tx:
-        if tx.dialect == "postgres":
-            await tx.execute(f"SELECT pg_advisory_xact_lock({_ADVISORY_KEY})")
-        rows = await tx.fetch("SELECT version FROM batchtask_migration")
+        await tx.lock("batchtask.migration")
+        rows = await sql.applied.fetch(tx)
         applied = {int(row[0]) for row in rows}
         for migration in available(tx.dialect):
             if migration.version in applied:
                 continue
             await run_script(tx, migration.sql)
-            await tx.execute(
-                "INSERT INTO batchtask_migration (version, name, applied) VALUES (?, ?, ?)",
-                migration.version,
-                migration.name,
-                now.isoformat(),
+            await sql.record.execute(
+                tx, version=migration.version, name=migration.name, applied=now.isoformat()
             )
             done.append(migration)
     return done

@@ -8,8 +8,10 @@ for both engines.
 
 from __future__ import annotations
 
+import json
+import logging
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -19,7 +21,27 @@ from typing import Any
 import asyncpg
 
 from batchtask.domain.errors import Conflict, InvalidInput, StorageUnavailable
+from batchtask.domain.ports import Subscription
 from batchtask.storage.database import Database, Row
+
+log = logging.getLogger("batchtask.storage")
+
+#: PostgreSQL's side of the macros of the SQL files.
+FRAGMENTS = {
+    "for_update": " FOR UPDATE",
+    "for_update_of_t": " FOR UPDATE OF t",
+    "skip_locked": " FOR UPDATE SKIP LOCKED",
+    "skip_locked_of_t": " FOR UPDATE OF t SKIP LOCKED",
+    "text_rows": "SELECT unnest(CAST(:{0} AS text[])) AS v",
+    "member": "= ANY(:{0})",
+    "pair_member": (
+        "IN (SELECT (e ->> 0)::integer, (e ->> 1)::integer"
+        " FROM jsonb_array_elements(CAST(:{0} AS jsonb)) AS e)"
+    ),
+    "code_point": ' COLLATE "C"',
+    "nulls_first": " NULLS FIRST",
+    "nulls_last": " NULLS LAST",
+}
 
 _PLACEHOLDER = re.compile(r"\?")
 _UNAVAILABLE = (OSError, asyncpg.exceptions.CannotConnectNowError,
@@ -35,10 +57,45 @@ def dollar(sql: str) -> str:
     return _PLACEHOLDER.sub(lambda _: f"${next(counter)}", sql)
 
 
-class PostgresDatabase:
-    """The ``Database`` port over an asyncpg pool."""
+class PostgresDialect:
+    """How PostgreSQL spells what the engines do differently (usable without a connection)."""
 
     dialect = "postgres"
+    fragments: Mapping[str, str] = FRAGMENTS
+    single_writer = False
+
+    def ts(self, value: datetime | None) -> object:
+        """Naive UTC for ``timestamp`` columns."""
+        if value is None:
+            return None
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def instant(self, value: object) -> datetime | None:
+        """Attach UTC to a stored naive timestamp."""
+        if value is None:
+            return None
+        assert isinstance(value, datetime)  # noqa: S101 - driver contract
+        return value.replace(tzinfo=UTC)
+
+    def flag(self, value: bool) -> object:
+        """Native booleans."""
+        return bool(value)
+
+    def array(self, values: Sequence[int] | Sequence[str]) -> object:
+        """A native array (its element type comes from the column it is compared with)."""
+        return list(values)
+
+    def pairs(self, values: Sequence[tuple[int, int]]) -> object:
+        """A JSON array of two-element arrays (``jsonb``)."""
+        return json.dumps([list(pair) for pair in values])
+
+    def member(self, column: str) -> str:
+        """``column = ANY(?)``: one plan whatever the length."""
+        return f"{column} = ANY(?)"
+
+
+class PostgresDatabase(PostgresDialect):
+    """The ``Database`` port over an asyncpg pool."""
 
     def __init__(self, pool: Any, dsn: str) -> None:
         self._pool = pool
@@ -118,26 +175,23 @@ class PostgresDatabase:
         finally:
             await self._pool.release(conn)
 
-    def ts(self, value: datetime | None) -> object:
-        """Naive UTC for ``timestamp`` columns."""
-        if value is None:
-            return None
-        return value.astimezone(UTC).replace(tzinfo=None)
+    async def lock(self, key: str) -> None:
+        """A transaction-scoped advisory lock on the hash of ``key``."""
+        await self.execute("SELECT pg_advisory_xact_lock(hashtext(?))", key)
 
-    def instant(self, value: object) -> datetime | None:
-        """Attach UTC to a stored naive timestamp."""
-        if value is None:
-            return None
-        assert isinstance(value, datetime)  # noqa: S101 - driver contract
-        return value.replace(tzinfo=UTC)
-
-    def flag(self, value: bool) -> object:
-        """Native booleans."""
-        return bool(value)
-
-    def in_list(self, values: Sequence[object]) -> tuple[str, tuple[object, ...]]:
-        """``= ANY(?)`` with an int array; one plan whatever the length."""
-        return "= ANY(?::integer[])", (list(values),)
+    async def listen(self, channels: Mapping[str, Callable[[str], None]]) -> Subscription | None:
+        """LISTEN on a dedicated pooled connection, held until the subscription is closed."""
+        try:
+            conn = await self._pool.acquire()
+        except Exception as exc:  # any driver failure means "no push right now"
+            raise StorageUnavailable(f"cannot LISTEN: {exc}") from exc
+        try:
+            for channel, callback in channels.items():
+                await conn.add_listener(channel, _listener(callback))
+        except Exception as exc:
+            await _release(self._pool, conn)
+            raise StorageUnavailable(f"cannot LISTEN: {exc}") from exc
+        return _PgSubscription(self._pool, conn)
 
     async def ping(self) -> None:
         """A trivial query."""
@@ -151,6 +205,42 @@ class PostgresDatabase:
     def pool(self) -> Any:
         """The asyncpg pool (LISTEN/NOTIFY needs raw connections)."""
         return self._pool
+
+
+def _listener(callback: Callable[[str], None]) -> Callable[[object, int, str, str], None]:
+    def heard(_conn: object, _pid: int, _channel: str, payload: str) -> None:
+        callback(payload)
+
+    return heard
+
+
+class _PgSubscription:
+    """Listeners on one pooled connection, held until :meth:`close`."""
+
+    def __init__(self, pool: Any, conn: Any) -> None:
+        self._pool = pool
+        self._conn = conn
+        self._closed = False
+
+    @property
+    def alive(self) -> bool:
+        """False once closed or when the server dropped the connection."""
+        return not self._closed and not self._conn.is_closed()
+
+    async def close(self) -> None:
+        """Return the connection (listeners are removed by the pool's reset)."""
+        if self._closed:
+            return
+        self._closed = True
+        await _release(self._pool, self._conn)
+
+
+async def _release(pool: Any, conn: Any) -> None:
+    try:
+        await pool.release(conn)
+    except Exception:  # a broken connection is simply dropped
+        log.debug("releasing the LISTEN connection failed", exc_info=True)
+        conn.terminate()
 
 
 def _wrap(exc: Exception) -> Exception:

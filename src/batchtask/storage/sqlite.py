@@ -11,17 +11,36 @@ for the statements themselves. Another *process* holding the write lock makes a 
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 
 from batchtask.domain.errors import Conflict, StorageUnavailable
+from batchtask.domain.ports import Subscription
 from batchtask.storage.database import Database, Row
 
 BUSY_TIMEOUT_MS = 5000
+
+#: SQLite's side of the macros of the SQL files. Rows need no locks (``BEGIN IMMEDIATE`` holds the
+#: whole database); lists arrive as one JSON text; text compares by code point already.
+FRAGMENTS = {
+    "for_update": "",
+    "for_update_of_t": "",
+    "skip_locked": "",
+    "skip_locked_of_t": "",
+    "text_rows": "SELECT value AS v FROM json_each(:{0})",
+    "member": "IN (SELECT value FROM json_each(:{0}))",
+    "pair_member": (
+        "IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(:{0}))"
+    ),
+    "code_point": "",
+    "nulls_first": "",
+    "nulls_last": "",
+}
 
 
 def path_from_url(url: str) -> Path:
@@ -42,10 +61,44 @@ def _connect(path: Path, synchronous: str) -> sqlite3.Connection:
     return conn
 
 
-class SqliteDatabase:
-    """The ``Database`` port over the stdlib ``sqlite3`` driver."""
+class SqliteDialect:
+    """How SQLite spells what the engines do differently (usable without a connection)."""
 
     dialect = "sqlite"
+    fragments: Mapping[str, str] = FRAGMENTS
+    single_writer = True
+
+    def ts(self, value: datetime | None) -> object:
+        """Instants are fixed-width UTC text, so string order is time order."""
+        if value is None:
+            return None
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+    def instant(self, value: object) -> datetime | None:
+        """Parse the fixed-width UTC text back (``fromisoformat`` is C and fast)."""
+        if value is None:
+            return None
+        return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
+
+    def flag(self, value: bool) -> object:
+        """Booleans are 0/1."""
+        return 1 if value else 0
+
+    def array(self, values: Sequence[int] | Sequence[str]) -> object:
+        """A JSON array (read with ``json_each``): one statement text whatever the length."""
+        return json.dumps(list(values))
+
+    def pairs(self, values: Sequence[tuple[int, int]]) -> object:
+        """A JSON array of two-element arrays."""
+        return json.dumps([list(pair) for pair in values])
+
+    def member(self, column: str) -> str:
+        """``column IN (SELECT value FROM json_each(?))``."""
+        return f"{column} IN (SELECT value FROM json_each(?))"
+
+
+class SqliteDatabase(SqliteDialect):
+    """The ``Database`` port over the stdlib ``sqlite3`` driver."""
 
     def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -113,27 +166,12 @@ class SqliteDatabase:
                 self._writer.execute("ROLLBACK")
                 raise _wrap(exc) from exc
 
-    def ts(self, value: datetime | None) -> object:
-        """Instants are fixed-width UTC text, so string order is time order."""
-        if value is None:
-            return None
-        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    async def lock(self, key: str) -> None:
+        """Nothing to do: inside ``BEGIN IMMEDIATE`` no other writer runs at all."""
 
-    def instant(self, value: object) -> datetime | None:
-        """Parse the fixed-width UTC text back (``fromisoformat`` is C and fast)."""
-        if value is None:
-            return None
-        return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
-
-    def flag(self, value: bool) -> object:
-        """Booleans are 0/1."""
-        return 1 if value else 0
-
-    def in_list(self, values: Sequence[object]) -> tuple[str, tuple[object, ...]]:
-        """``IN (?, ?, …)``; an empty list matches nothing."""
-        if not values:
-            return "IN (NULL)", ()
-        return "IN (" + ", ".join("?" * len(values)) + ")", tuple(values)
+    async def listen(self, channels: Mapping[str, Callable[[str], None]]) -> Subscription | None:
+        """SQLite cannot push: workers poll."""
+        return None
 
     async def ping(self) -> None:
         """A trivial read on the file."""

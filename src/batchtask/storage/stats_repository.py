@@ -1,4 +1,4 @@
-"""``StatsRepository`` in SQL: counts per state, the head of the queue, the time series and the
+"""``StatsRepository`` in SQL (``sql/stats.sql``): counts per state, the head of the queue, the time series and the
 per-definition figures, aggregated by the database so no call reads more than a few rows back.
 
 **The series** comes from the event log (indexed by time): per step the attempts started and the
@@ -20,22 +20,12 @@ from datetime import datetime, timedelta
 from batchtask.domain.state import BatchTaskState, CancellationBehaviour
 from batchtask.domain.stats import DefinitionFigures, SeriesPoint
 from batchtask.storage.database import Database
+from batchtask.storage.queries import load
 
 #: Successful runs per definition that the run-time percentiles look at.
 RECENT_RUNS = 1000
 _STATES = {member.value: member for member in BatchTaskState}
 _CANCELLATION = {member.value: member for member in CancellationBehaviour}
-
-_BUCKET = {
-    # Whole seconds on both sides, so a step boundary never falls to float rounding.
-    "sqlite": "(CAST(strftime('%s', at) AS INTEGER) - CAST(strftime('%s', ?) AS INTEGER)) / ?",
-    "postgres": "CAST(FLOOR(EXTRACT(EPOCH FROM (at - CAST(? AS timestamp)))"
-    " / CAST(? AS double precision)) AS INTEGER)",
-}
-_RUN_MS = {
-    "sqlite": "(julianday(updated) - julianday(laststarted)) * 86400000.0",
-    "postgres": "EXTRACT(EPOCH FROM (updated - laststarted)) * 1000",
-}
 
 
 def percentile(sorted_values: list[float], share: float) -> float | None:
@@ -51,43 +41,23 @@ class SqlStatsRepository:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._sql = load("stats", db)
 
     async def counts(self) -> dict[BatchTaskState, int]:
         """Tasks per state (states without tasks are left out)."""
-        rows = await self._db.fetch("SELECT state, COUNT(*) FROM batchtask GROUP BY state")
+        rows = await self._sql.counts.fetch(self._db)
         return {_STATES.get(row[0], BatchTaskState.Unknown): int(row[1]) for row in rows}
 
     async def oldest_waiting(self, now: datetime) -> datetime | None:
         """When the due ``New`` task with the lowest id became due (its creation or retry time)."""
-        row = await self._db.fetchrow(
-            "SELECT COALESCE(run_after, registered) FROM batchtask"
-            " WHERE state = 1 AND (run_after IS NULL OR run_after <= ?)"
-            " ORDER BY batchtask_id LIMIT 1",
-            self._db.ts(now),
-        )
+        row = await self._sql.oldest_waiting.fetchrow(self._db, now=self._db.ts(now))
         return None if row is None else self._db.instant(row[0])
 
     async def series(
         self, *, start: datetime, step: int, points: int, waiting_now: int
     ) -> list[SeriesPoint]:
         """``points`` steps from ``start``; each point is stamped with the end of its step."""
-        bucket = _BUCKET[self._db.dialect]
-        rows = await self._db.fetch(
-            f"SELECT {bucket} AS b,"
-            " SUM(CASE WHEN to_state = 3 AND (from_state IS NULL OR from_state <> 3)"
-            " THEN 1 ELSE 0 END),"
-            " SUM(CASE WHEN to_state IN (4, 6) AND (from_state IS NULL OR from_state NOT IN (4, 6))"
-            " THEN 1 ELSE 0 END),"
-            " SUM(CASE WHEN to_state = 5 AND (from_state IS NULL OR from_state <> 5)"
-            " THEN 1 ELSE 0 END),"
-            " SUM(CASE WHEN to_state = 1 AND (from_state IS NULL OR from_state <> 1)"
-            " THEN 1 ELSE 0 END) - SUM(CASE WHEN from_state = 1 AND to_state <> 1"
-            " THEN 1 ELSE 0 END)"
-            " FROM batchtask_event WHERE at >= ? GROUP BY 1",
-            self._db.ts(start),
-            step,
-            self._db.ts(start),
-        )
+        rows = await self._sql.series.fetch(self._db, start=self._db.ts(start), step=step)
         per: dict[int, tuple[int, int, int, int]] = {}
         for b, started, succeeded, failed, net in rows:
             index = min(int(b), points)  # later than the last step: counts only for the depth
@@ -110,35 +80,19 @@ class SqlStatsRepository:
         """Every definition by name, with counts, outcomes since ``since`` and percentiles."""
         db = self._db
         counts: dict[int, dict[BatchTaskState, int]] = defaultdict(dict)
-        for definition, state, count in await db.fetch(
-            "SELECT batchtaskdefinition_id, state, COUNT(*) FROM batchtask"
-            " WHERE batchtaskdefinition_id IS NOT NULL GROUP BY 1, 2"
-        ):
+        sql = self._sql
+        for definition, state, count in await sql.counts_by_definition.fetch(db):
             counts[int(definition)][_STATES.get(state, BatchTaskState.Unknown)] = int(count)
         outcomes: dict[int, dict[int, int]] = defaultdict(dict)
-        for definition, state, count in await db.fetch(
-            "SELECT batchtaskdefinition_id, state, COUNT(*) FROM batchtask"
-            " WHERE state IN (4, 5, 6) AND updated >= ? AND batchtaskdefinition_id IS NOT NULL"
-            " GROUP BY 1, 2",
-            db.ts(since),
-        ):
+        for definition, state, count in await sql.outcomes_since.fetch(db, since=db.ts(since)):
             outcomes[int(definition)][int(state)] = int(count)
         runs: dict[int, list[float]] = defaultdict(list)
-        for definition, milliseconds in await db.fetch(
-            "SELECT batchtaskdefinition_id, ms FROM (SELECT batchtaskdefinition_id,"
-            f" {_RUN_MS[db.dialect]} AS ms, ROW_NUMBER() OVER (PARTITION BY"
-            " batchtaskdefinition_id ORDER BY updated DESC) AS rn FROM batchtask"
-            " WHERE state IN (4, 6) AND updated >= ? AND laststarted IS NOT NULL"
-            " AND batchtaskdefinition_id IS NOT NULL) recent WHERE rn <= ?",
-            db.ts(since),
-            RECENT_RUNS,
+        for definition, milliseconds in await sql.recent_runs.fetch(
+            db, since=db.ts(since), runs=RECENT_RUNS
         ):
             runs[int(definition)].append(max(0.0, float(milliseconds)))
         out = []
-        for row in await db.fetch(
-            "SELECT batchtaskdefinition_id, name, description, cancellation_behaviour, timeout,"
-            " autorestartcount, isolation FROM batchtaskdefinition ORDER BY name_key"
-        ):
+        for row in await sql.definitions.fetch(db):
             definition = int(row[0])
             done = outcomes.get(definition, {})
             durations = sorted(runs.get(definition, []))

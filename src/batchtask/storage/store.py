@@ -6,7 +6,7 @@ from batchtask.storage.admin_repository import SqlAdminRepository
 from batchtask.storage.change_feed import SqlChangeFeed
 from batchtask.storage.credential_repository import SqlCredentialRepository
 from batchtask.storage.database import Database
-from batchtask.storage.run_repository import SqlRunRepository
+from batchtask.storage.runs import SqlRunRepository
 from batchtask.storage.stats_repository import SqlStatsRepository
 from batchtask.storage.task_repository import SqlTaskRepository
 from batchtask.storage.throttle_repository import SqlThrottleRepository

@@ -37,11 +37,16 @@ from batchtask.serialisation.odata_filter import (
     parse_order_by,
 )
 from batchtask.storage.filter_sql import compile_filter, compile_order_by
+from batchtask.storage.postgres import PostgresDialect
+from batchtask.storage.sqlite import SqliteDialect
 
 OP = Operator
 P = PeriodUnit
 OSLO = ZoneInfo("Europe/Oslo")
 NEW_YORK = ZoneInfo("America/New_York")
+
+
+DIALECTS = (SqliteDialect(), PostgresDialect())
 
 
 def c(column: str, operator: Operator, *values: Value) -> Comparison:
@@ -515,7 +520,7 @@ class TestOrderBy:
         names = [column.name for column in COLUMNS if column.can_order_by]
         orderings = parse_order_by(", ".join(f"{name} desc" for name in names))
         assert [ordering.column for ordering in orderings] == names
-        for dialect in ("sqlite", "postgres"):
+        for dialect in DIALECTS:
             assert compile_order_by(orderings, dialect).endswith("t.batchtask_id ASC")
 
 
@@ -611,7 +616,7 @@ class TestRelativeDates:
         for zone in (ZoneInfo("Pacific/Kiritimati"), ZoneInfo("Pacific/Pago_Pago")):
             for now in (MIN_INSTANT, datetime(2020, 1, 1, tzinfo=UTC), MAX_INSTANT):
                 _, args = compile_filter(
-                    parse_filter(text), "sqlite", now=now, zone=zone, associate_id=1
+                    parse_filter(text), SqliteDialect(), now=now, zone=zone, associate_id=1
                 )
                 for value in args:
                     assert isinstance(value, datetime)
@@ -673,7 +678,7 @@ def _parse_and_compile(text: str) -> None:
     if position is not None:
         assert 0 <= position <= max(len(text), MAX_LENGTH)
         return
-    for dialect in ("sqlite", "postgres"):
+    for dialect in DIALECTS:
         for zone in (ZoneInfo("UTC"), ZoneInfo("Pacific/Kiritimati")):
             sql, args = compile_filter(
                 node,
@@ -738,7 +743,7 @@ def test_every_column_operator_pair_either_parses_or_is_refused() -> None:
                 parsed += 1
                 compile_filter(
                     node,
-                    "postgres",
+                    PostgresDialect(),
                     now=datetime(2026, 1, 1, tzinfo=UTC),
                     zone=OSLO,
                     associate_id=1,

@@ -13,10 +13,15 @@ import pytest
 
 from batchtask.config import Settings
 from batchtask.domain.clock import SystemClock
-from batchtask.domain.ports import Completion, DefinitionPolicy, RunRepository, TaskRepository
+from batchtask.domain.ports import (
+    Completion,
+    DefinitionPolicy,
+    RunRepository,
+    Store,
+    TaskRepository,
+)
 from batchtask.domain.state import BatchTaskState
 from batchtask.domain.task import NewTask
-from batchtask.storage.store import SqlStore
 from batchtask.worker.builtins import Environment, builtin_definitions, builtin_periodic, sleep
 from batchtask.worker.builtins.callback import allowed
 from batchtask.worker.context import TaskContext, TaskInfo
@@ -151,7 +156,7 @@ def test_http_callback_posts_and_classifies_answers(tmp_path: Path, hooks: str) 
 
 @pytest.mark.anyio
 async def test_retention_purges_old_finished_tasks_by_state(
-    store: SqlStore, clock: FakeClock, tmp_path: Path
+    store: Store, clock: FakeClock, tmp_path: Path
 ) -> None:
     """Succeeded and Failed go after their TTL; ManualCleanup and young tasks stay."""
     ids = await store.runs.register([DefinitionPolicy("t")], now=clock.now())

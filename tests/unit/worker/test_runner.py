@@ -1,4 +1,7 @@
-"""The worker on a real database (both engines): run, retry, stop, time out, hand back, lose."""
+"""The worker on the in-memory store: run, retry, stop, time out, hand back, lose.
+
+The store behaves like SQLite and PostgreSQL (the contract suite); the worker on the real engines,
+in real processes, is the reliability suite's job."""
 
 from __future__ import annotations
 
@@ -12,10 +15,9 @@ from typing import Any
 import pytest
 
 from batchtask.domain.clock import SystemClock
-from batchtask.domain.ports import Attempt
+from batchtask.domain.ports import Attempt, Store
 from batchtask.domain.state import BatchTaskState
 from batchtask.domain.task import BatchTask, NewTask, TaskUpdate
-from batchtask.storage.store import SqlStore
 from batchtask.worker.registry import MARK, Definition, Registry
 from batchtask.worker.runner import Worker, WorkerConfig
 from tests.unit.worker import handlers
@@ -47,7 +49,7 @@ def config(tmp_path: Path, **overrides: Any) -> WorkerConfig:
 
 @asynccontextmanager
 async def running(
-    store: SqlStore, tmp_path: Path, *definitions: Definition, runs: Any = None, **overrides: Any
+    store: Store, tmp_path: Path, *definitions: Definition, runs: Any = None, **overrides: Any
 ) -> AsyncIterator[Worker]:
     """A worker running on the test loop until the block ends."""
     from batchtask.worker.builtins import sleep  # noqa: PLC0415
@@ -63,7 +65,7 @@ async def running(
         await asyncio.wait_for(task, 10)
 
 
-async def create(store: SqlStore, name: str, **parameters: str) -> int:
+async def create(store: Store, name: str, **parameters: str) -> int:
     return await store.tasks.create(
         NewTask(name=name, associate_id=1, parameters=parameters),
         now=SystemClock().now(),
@@ -72,7 +74,7 @@ async def create(store: SqlStore, name: str, **parameters: str) -> int:
 
 
 async def wait_for(
-    store: SqlStore,
+    store: Store,
     task_id: int,
     states: Collection[BatchTaskState] = FINISHED,
     seconds: float = 10,
@@ -87,7 +89,7 @@ async def wait_for(
         await asyncio.sleep(0.02)
 
 
-async def test_a_sleep_task_runs_to_success_with_progress(store: SqlStore, tmp_path: Path) -> None:
+async def test_a_sleep_task_runs_to_success_with_progress(store: Store, tmp_path: Path) -> None:
     """Claimed, started, progress per step, Succeeded at 100 % with a result and an event trail."""
     task_id = await create(store, "batchtask.sleep", seconds="0.3", steps="3")
     async with running(store, tmp_path) as worker:
@@ -102,7 +104,7 @@ async def test_a_sleep_task_runs_to_success_with_progress(store: SqlStore, tmp_p
     assert worker.stats.succeeded == 1
 
 
-async def test_unknown_definitions_stay_new(store: SqlStore, tmp_path: Path) -> None:
+async def test_unknown_definitions_stay_new(store: Store, tmp_path: Path) -> None:
     """Only names this worker knows are claimed."""
     other = await create(store, "nobody.knows")
     mine = await create(store, "batchtask.sleep", seconds="0")
@@ -114,7 +116,7 @@ async def test_unknown_definitions_stay_new(store: SqlStore, tmp_path: Path) -> 
     assert (task.state, task.start_count) == (S.New, 0)
 
 
-async def test_errors_are_retried_then_fail_with_a_summary(store: SqlStore, tmp_path: Path) -> None:
+async def test_errors_are_retried_then_fail_with_a_summary(store: Store, tmp_path: Path) -> None:
     """A transient error goes back to New (with backoff) until max_starts, then Failed."""
     task_id = await create(store, "test.boom")
     async with running(store, tmp_path, spec(handlers.boom)) as worker:
@@ -126,7 +128,7 @@ async def test_errors_are_retried_then_fail_with_a_summary(store: SqlStore, tmp_
     assert [r.startswith("retry in") for r in reasons[1:]] == [True, True]
 
 
-async def test_task_failed_is_not_retried(store: SqlStore, tmp_path: Path) -> None:
+async def test_task_failed_is_not_retried(store: Store, tmp_path: Path) -> None:
     """``TaskFailed`` ends the task at once with its message."""
     task_id = await create(store, "test.fatal")
     async with running(store, tmp_path, spec(handlers.fatal)):
@@ -134,9 +136,7 @@ async def test_task_failed_is_not_retried(store: SqlStore, tmp_path: Path) -> No
     assert (task.state, task.start_count, task.response) == (S.Failed, 1, "bad parameters")
 
 
-async def test_sync_handlers_run_in_a_thread_and_write_files(
-    store: SqlStore, tmp_path: Path
-) -> None:
+async def test_sync_handlers_run_in_a_thread_and_write_files(store: Store, tmp_path: Path) -> None:
     """A plain function runs off the loop; ``ctx.file`` sets FileName; manual cleanup state."""
     plain = await create(store, "test.thread")
     manual = await create(store, "test.thread", manual="1")
@@ -149,7 +149,7 @@ async def test_sync_handlers_run_in_a_thread_and_write_files(
     assert second.state is S.SucceededManualCleanup
 
 
-async def test_progress_writes_are_coalesced(store: SqlStore, tmp_path: Path) -> None:
+async def test_progress_writes_are_coalesced(store: Store, tmp_path: Path) -> None:
     """200 reports in ~1 s become a handful of writes; the last value lands with the end."""
     calls: list[tuple[int, str]] = []
 
@@ -168,7 +168,7 @@ async def test_progress_writes_are_coalesced(store: SqlStore, tmp_path: Path) ->
     assert (task.progress_percent, task.progress_description) == (100, "200")
 
 
-async def test_stop_of_a_running_task_ends_it_cancelled(store: SqlStore, tmp_path: Path) -> None:
+async def test_stop_of_a_running_task_ends_it_cancelled(store: Store, tmp_path: Path) -> None:
     """The cooperative handler sees ``cancelled`` and the task ends Failed/[SR_BATCH_CANCELLED]."""
     task_id = await create(store, "batchtask.sleep", seconds="30", steps="30")
     async with running(store, tmp_path) as worker:
@@ -181,7 +181,7 @@ async def test_stop_of_a_running_task_ends_it_cancelled(store: SqlStore, tmp_pat
     assert worker.stats.cancelled == 1
 
 
-async def test_a_thread_that_ignores_stop_keeps_its_slot(store: SqlStore, tmp_path: Path) -> None:
+async def test_a_thread_that_ignores_stop_keeps_its_slot(store: Store, tmp_path: Path) -> None:
     """After the grace the task is Failed at once, but the slot stays busy until the thread ends."""
     task_id = await create(store, "test.stubborn.thread", seconds="1.5")
     async with running(store, tmp_path, spec(handlers.ignores_stop), concurrency=1) as worker:
@@ -198,7 +198,7 @@ async def test_a_thread_that_ignores_stop_keeps_its_slot(store: SqlStore, tmp_pa
         await wait_for(store, waiting, seconds=5)
 
 
-async def test_a_timeout_fails_the_attempt(store: SqlStore, tmp_path: Path) -> None:
+async def test_a_timeout_fails_the_attempt(store: Store, tmp_path: Path) -> None:
     """A definition's timeout ends it Failed/[SR_BATCH_TIMED_OUT] (not retried)."""
     task_id = await create(store, "test.slow")
     async with running(store, tmp_path, spec(handlers.slow)) as worker:
@@ -207,7 +207,7 @@ async def test_a_timeout_fails_the_attempt(store: SqlStore, tmp_path: Path) -> N
     assert worker.stats.timed_out == 1
 
 
-async def test_shutdown_releases_running_tasks_at_once(store: SqlStore, tmp_path: Path) -> None:
+async def test_shutdown_releases_running_tasks_at_once(store: Store, tmp_path: Path) -> None:
     """With no grace left, a running task is back in New in well under a second."""
     task_id = await create(store, "batchtask.sleep", seconds="30", steps="3")
     async with running(store, tmp_path) as worker:
@@ -222,7 +222,7 @@ async def test_shutdown_releases_running_tasks_at_once(store: SqlStore, tmp_path
 
 
 async def test_shutdown_lets_short_tasks_finish_within_the_grace(
-    store: SqlStore, tmp_path: Path
+    store: Store, tmp_path: Path
 ) -> None:
     """A task that ends within the grace period is recorded, not released."""
     task_id = await create(store, "batchtask.sleep", seconds="0.5")
@@ -234,7 +234,7 @@ async def test_shutdown_lets_short_tasks_finish_within_the_grace(
 
 
 async def test_a_task_changed_from_outside_is_dropped_without_writes(
-    store: SqlStore, tmp_path: Path
+    store: Store, tmp_path: Path
 ) -> None:
     """PUT to a finished state while running: the worker stops the handler and writes nothing."""
     task_id = await create(store, "batchtask.sleep", seconds="30", steps="30")
@@ -253,7 +253,7 @@ async def test_a_task_changed_from_outside_is_dropped_without_writes(
     assert (task.state, task.response, task.result) == (S.Failed, "external", "")
 
 
-async def test_internal_tasks_leave_no_row(store: SqlStore, tmp_path: Path) -> None:
+async def test_internal_tasks_leave_no_row(store: Store, tmp_path: Path) -> None:
     """An internal task is deleted once it succeeds."""
     task_id = await store.tasks.create(
         NewTask(
@@ -271,7 +271,7 @@ async def test_internal_tasks_leave_no_row(store: SqlStore, tmp_path: Path) -> N
 
 
 class TestProcessIsolation:
-    async def test_handlers_run_in_a_child_process(self, store: SqlStore, tmp_path: Path) -> None:
+    async def test_handlers_run_in_a_child_process(self, store: Store, tmp_path: Path) -> None:
         """Progress and result come back from the child, sync or async."""
         sync = await create(store, "test.process")
         coro = await create(store, "test.process.async")
@@ -285,7 +285,7 @@ class TestProcessIsolation:
         assert (second.state, second.result) == (S.Succeeded, "async child done")
 
     async def test_a_stubborn_child_is_killed_after_the_grace(
-        self, store: SqlStore, tmp_path: Path
+        self, store: Store, tmp_path: Path
     ) -> None:
         """Stop → cooperative request ignored → killed → Failed/[SR_BATCH_CANCELLED]."""
         task_id = await create(store, "test.process", seconds="30", stubborn="1")
@@ -298,9 +298,7 @@ class TestProcessIsolation:
             assert time.monotonic() - started < 2
         assert (task.state, task.response) == (S.Failed, "[SR_BATCH_CANCELLED]")
 
-    async def test_a_child_that_dies_fails_the_attempt(
-        self, store: SqlStore, tmp_path: Path
-    ) -> None:
+    async def test_a_child_that_dies_fails_the_attempt(self, store: Store, tmp_path: Path) -> None:
         """``os._exit`` in the handler kills only the child; the attempt fails with its code."""
         task_id = await create(store, "test.process", exit="3")
         async with running(store, tmp_path, spec(handlers.in_child)) as worker:

@@ -1,0 +1,31 @@
+-- Housekeeping: the reaper, retention and periodic system tasks.
+
+-- name: expired
+-- Expired leases, oldest first, with what the reaper needs to decide.
+SELECT t.batchtask_id, t.startcount, t.releasecount, t.state, t.cancel_requested,
+    COALESCE(d.autorestartcount, 0), t.lease_owner
+FROM batchtask t
+LEFT JOIN batchtaskdefinition d ON d.batchtaskdefinition_id = t.batchtaskdefinition_id
+WHERE t.state IN ({Aquired}, {Started}) AND t.lease_expires < :now
+ORDER BY t.lease_expires LIMIT :limit{skip_locked_of_t}
+
+-- name: requeue_expired
+UPDATE batchtask SET state = {New}, lease_owner = NULL, lease_expires = NULL, run_after = NULL,
+    updated = :now
+WHERE batchtask_id = :task_id AND startcount = :start_count AND state = :before
+
+-- name: purgeable
+SELECT batchtask_id FROM batchtask WHERE state = :state AND updated < :before
+ORDER BY batchtask_id LIMIT :limit{skip_locked}
+
+-- name: pending_of_definition
+SELECT 1 FROM batchtask
+WHERE batchtaskdefinition_id = :definition_id AND state IN ({New}, {Aquired}, {Started})
+LIMIT 1
+
+-- name: last_system_run
+SELECT MAX(COALESCE(run_after, registered)) FROM batchtask
+WHERE batchtaskdefinition_id = :definition_id AND registered_associate_id = {SYSTEM_ASSOCIATE}
+
+-- name: set_run_after
+UPDATE batchtask SET run_after = :run_after WHERE batchtask_id = :task_id
