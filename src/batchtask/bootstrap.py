@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 
 from batchtask.config import Settings
 from batchtask.domain.clock import Clock, SystemClock
@@ -19,7 +20,9 @@ from batchtask.services.tasks import TaskService
 from batchtask.services.throttle import LoginThrottle, ThrottlePolicy
 from batchtask.services.users import UserService
 from batchtask.storage.connect import open_store
-from batchtask.worker.runner import Worker, WorkerConfig, build_worker
+from batchtask.worker.builtins import Environment, builtin_definitions, builtin_periodic
+from batchtask.worker.registry import Definition, Registry, import_handlers
+from batchtask.worker.runner import Worker, WorkerConfig
 
 log = logging.getLogger("batchtask")
 
@@ -95,6 +98,37 @@ async def open_services(
 async def close_services(services: Services) -> None:
     """Release the database."""
     await services.store.close()
+
+
+def build_worker(
+    services: Services,
+    *,
+    config: WorkerConfig | None = None,
+    definitions: Sequence[Definition] = (),
+    entry_points: bool = True,
+) -> Worker:
+    """A worker for the services' database: built-ins, ``definitions`` and installed plug-ins."""
+    settings = services.settings
+    env = Environment(
+        settings=settings,
+        runs=services.store.runs,
+        clock=services.clock,
+        tasks=services.store.tasks,
+    )
+    registry = Registry([*builtin_definitions(env), *definitions])
+    for module in settings.handlers:
+        registry.collect(import_handlers(module))
+    if entry_points:
+        registry.load_entry_points()
+    return Worker(
+        services.store.runs,
+        registry,
+        services.clock,
+        config or WorkerConfig.from_settings(settings),
+        periodic=[p for p in builtin_periodic(env) if registry.get(p.name) is not None],
+        workers=services.store.workers,
+        changes=services.store.changes,
+    )
 
 
 def start_worker(services: Services) -> tuple[Worker, asyncio.Task[None]]:

@@ -13,10 +13,9 @@ import signal
 import sys
 from typing import Any
 
-from batchtask.bootstrap import close_services, open_services
+from batchtask.bootstrap import build_worker, close_services, open_services
 from batchtask.cli.options import add_database
 from batchtask.config import Settings, SettingsError
-from batchtask.worker.runner import build_worker
 
 
 def register(commands: Any) -> None:

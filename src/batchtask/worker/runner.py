@@ -32,7 +32,6 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
-from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -42,29 +41,24 @@ from batchtask.domain.clock import Clock
 from batchtask.domain.ports import (
     Attempt,
     ChangeFeed,
-    Completion,
     LeaseStatus,
     RunRepository,
     WorkerRegistry,
 )
 from batchtask.domain.state import BatchTaskState
 from batchtask.domain.worker_info import WorkerInfo
-from batchtask.services.container import Services
-from batchtask.worker.backoff import retry_delay
-from batchtask.worker.builtins import Environment, builtin_definitions, builtin_periodic
 from batchtask.worker.context import TaskContext, TaskInfo
 from batchtask.worker.execution import Execution, HandlerResult
 from batchtask.worker.lease import LeaseKeeper
+from batchtask.worker.outcome import Abort, Drop, Ending, Finish, Release, Retry, Rules, decide
 from batchtask.worker.periodic import Periodic, PeriodicScheduler
 from batchtask.worker.presence import Presence
 from batchtask.worker.reaper import Reaper
-from batchtask.worker.registry import Definition, Registry, import_handlers
+from batchtask.worker.registry import Definition, Registry
 from batchtask.worker.wakeup import Wakeup
 
 log = logging.getLogger("batchtask.worker")
 
-CANCELLED = "[SR_BATCH_CANCELLED]"
-TIMED_OUT = "[SR_BATCH_TIMED_OUT]"
 #: Seconds between two progress writes of one task.
 PROGRESS_INTERVAL = 0.5
 
@@ -114,15 +108,6 @@ class WorkerStats:
     timed_out: int = 0
     #: Attempts this worker lost (reaped, stopped while Aquired, changed from outside).
     lost: int = 0
-
-
-class Abort(Enum):
-    """Why the worker stopped waiting for a handler."""
-
-    CANCELLED = "stop requested"
-    TIMED_OUT = "timed out"
-    LOST = "lease lost"
-    SHUTDOWN = "worker shutting down"
 
 
 class _Run:
@@ -427,55 +412,35 @@ class Worker:
                     self._keeper.check_soon()
 
     async def _conclude(self, run: _Run, result: HandlerResult) -> None:
-        attempt, spec, reason = run.attempt, run.spec, run.reason
-        snap = run.ctx.snapshot()
-        percent, text = snap.progress if snap.progress is not None else (None, None)
-        elapsed = time.monotonic() - run.started
-        if reason is Abort.LOST:
+        attempt, spec, snap = run.attempt, run.spec, run.ctx.snapshot()
+        ending = Ending(
+            ok=result.ok, abort=run.reason, error=result.error, permanent=result.permanent,
+            starts_used=attempt.starts_used, progress=snap.progress, result=snap.result,
+            file_name=snap.file_name, manual_cleanup=snap.manual_cleanup,
+            elapsed=time.monotonic() - run.started,
+        )  # fmt: skip
+        outcome = decide(
+            ending, Rules(max_starts=spec.max_starts, backoff=spec.backoff, timeout=spec.timeout)
+        )
+        if isinstance(outcome, Drop):
             self.stats.lost += 1
-            log.warning("task %s: no longer ours (%s); dropped", attempt.task_id, reason.value)
+            log.warning("task %s: no longer ours (lease lost); dropped", attempt.task_id)
             return
-        runs, clock = self._runs, self._clock
-        if result.ok and reason is None:
-            state = (
-                BatchTaskState.SucceededManualCleanup
-                if snap.manual_cleanup
-                else BatchTaskState.Succeeded
-            )
-            done = Completion(
-                state, result=snap.result, file_name=snap.file_name, progress_percent=100,
-                progress_description=text, reason=f"succeeded in {elapsed:.2f} s",
+        written = await self._persist(lambda: self._record(attempt, outcome))
+        self._count(run, written, run.reason, handler_ok=result.ok)
+
+    async def _record(
+        self, attempt: Attempt, outcome: Finish | Retry | Release
+    ) -> BatchTaskState | None:
+        now = self._clock.now()
+        if isinstance(outcome, Finish):
+            return await self._runs.finish(attempt, outcome.completion, now=now)
+        if isinstance(outcome, Retry):
+            return await self._runs.retry(
+                attempt, now=now, response=outcome.response,
+                run_after=now + timedelta(seconds=outcome.delay),
             )  # fmt: skip
-            written = await self._persist(lambda: runs.finish(attempt, done, now=clock.now()))
-        elif reason is Abort.SHUTDOWN:
-            written = await self._persist(lambda: runs.release(attempt, now=clock.now()))
-        elif reason in (Abort.CANCELLED, Abort.TIMED_OUT):
-            response = CANCELLED if reason is Abort.CANCELLED else TIMED_OUT
-            why = reason.value if spec.timeout is None else f"{reason.value} ({spec.timeout:g} s)"
-            end = Completion(
-                BatchTaskState.Failed, response=response, result=snap.result,
-                progress_percent=percent, progress_description=text,
-                reason=why if reason is Abort.TIMED_OUT else reason.value,
-            )  # fmt: skip
-            written = await self._persist(lambda: runs.finish(attempt, end, now=clock.now()))
-        elif result.permanent or attempt.starts_used >= spec.max_starts:
-            end = Completion(
-                BatchTaskState.Failed, response=result.error, result=snap.result,
-                progress_percent=percent, progress_description=text,
-                reason=f"failed after {attempt.starts_used} start(s)",
-            )  # fmt: skip
-            written = await self._persist(lambda: runs.finish(attempt, end, now=clock.now()))
-        else:
-            delay = retry_delay(spec.backoff, attempt.starts_used)
-            written = await self._persist(
-                lambda: runs.retry(
-                    attempt,
-                    now=clock.now(),
-                    response=result.error,
-                    run_after=clock.now() + timedelta(seconds=delay),
-                )
-            )
-        self._count(run, written, reason, handler_ok=result.ok)
+        return await self._runs.release(attempt, now=now)
 
     def _count(
         self, run: _Run, written: BatchTaskState | None, reason: Abort | None, *, handler_ok: bool
@@ -516,34 +481,3 @@ class Worker:
                 return None
             await asyncio.sleep(delay)
             delay = min(5.0, delay * 2)
-
-
-def build_worker(
-    services: Services,
-    *,
-    config: WorkerConfig | None = None,
-    definitions: Sequence[Definition] = (),
-    entry_points: bool = True,
-) -> Worker:
-    """A worker for the services' database: built-ins, ``definitions`` and installed plug-ins."""
-    settings = services.settings
-    env = Environment(
-        settings=settings,
-        runs=services.store.runs,
-        clock=services.clock,
-        tasks=services.store.tasks,
-    )
-    registry = Registry([*builtin_definitions(env), *definitions])
-    for module in settings.handlers:
-        registry.collect(import_handlers(module))
-    if entry_points:
-        registry.load_entry_points()
-    return Worker(
-        services.store.runs,
-        registry,
-        services.clock,
-        config or WorkerConfig.from_settings(settings),
-        periodic=[p for p in builtin_periodic(env) if registry.get(p.name) is not None],
-        workers=services.store.workers,
-        changes=services.store.changes,
-    )
