@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 
 from batchtask.domain.ports import DefinitionPolicy
+from batchtask.domain.ports import Store as SqlStore
 from batchtask.domain.state import BatchTaskState
 from batchtask.domain.task import NewTask, TaskOutcome
 from batchtask.domain.task_list import TaskListQuery, TaskSelection
 from batchtask.domain.worker_info import WorkerInfo
-from batchtask.domain.ports import Store as SqlStore
 from tests.conftest import FakeClock
 from tests.contract.test_run_repository import OWNER, claim, lease
 
