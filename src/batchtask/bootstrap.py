@@ -15,6 +15,7 @@ from batchtask.services.admin import AdminService
 from batchtask.services.auth import Authenticator, AuthPolicy, app_token_hashes
 from batchtask.services.container import Services
 from batchtask.services.jwt_verifier import PyJwtVerifier
+from batchtask.services.live import STATS_EVERY, LiveHub, LiveSettings
 from batchtask.services.password import PasswordHasher
 from batchtask.services.tasks import TaskService
 from batchtask.services.throttle import LoginThrottle, ThrottlePolicy
@@ -83,6 +84,13 @@ async def open_services(
         app_token_hashes=app_token_hashes([token.value for token in settings.app_tokens]),
     )
     tasks = TaskService(store, clock, database_serial_number=settings.database_serial_number)
+    admin = AdminService(store, clock, tasks)
+    live = LiveHub(
+        store,
+        clock,
+        lambda: admin.stats(window=STATS_EVERY, step=STATS_EVERY),
+        LiveSettings(queue_size=settings.stream_queue, poll_interval=settings.stream_poll_interval),
+    )
     return Services(
         settings=settings,
         store=store,
@@ -91,12 +99,14 @@ async def open_services(
         tasks=tasks,
         users=UserService(store, clock, hasher),
         base_zone=base_zone,
-        admin=AdminService(store, clock, tasks),
+        admin=admin,
+        live=live,
     )
 
 
 async def close_services(services: Services) -> None:
-    """Release the database."""
+    """End the live streams and release the database."""
+    await services.live.close()
     await services.store.close()
 
 

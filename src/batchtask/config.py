@@ -122,6 +122,12 @@ class Settings:
     #: Seconds between retention runs.
     retention_interval: int = 3600
 
+    # console and live stream
+    #: Events a stream subscriber may fall behind before it is dropped (it reconnects and resumes).
+    stream_queue: int = 1000
+    #: Seconds between looks at the change log when nothing is pushed (SQLite).
+    stream_poll_interval: float = 0.1
+
     def __post_init__(self) -> None:
         problems = list(_problems(self))
         if problems:
@@ -281,6 +287,8 @@ def _problems(settings: Settings) -> list[str]:
     need(settings.retention_failed >= 0, "retention_failed", "must not be negative")
     need(settings.retention_interval >= 1, "retention_interval", "must be at least 1")
     need(settings.pg_pool_size >= 1, "pg_pool_size", "must be at least 1")
+    need(settings.stream_queue >= 1, "stream_queue", "must be at least 1")
+    need(0 < settings.stream_poll_interval <= 10, "stream_poll_interval", "must be 0..10 seconds")
     need(settings.throttle_window > 0, "throttle_window", "must be positive")
     need(settings.throttle_free_failures >= 1, "throttle_free_failures", "must be at least 1")
     need(settings.throttle_address_limit >= 1, "throttle_address_limit", "must be at least 1")

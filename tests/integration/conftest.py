@@ -73,12 +73,20 @@ async def _wrap(make: Callable[[Services], Awaitable[T]], services: Services) ->
     return await make(services)
 
 
-def run_server(settings: Settings, clock: FakeClock) -> Iterator[LiveServer]:
-    """Start the app under uvicorn on a free loopback port; stop it afterwards."""
+def run_server(
+    settings: Settings, clock: FakeClock, *, send_buffer: int | None = None
+) -> Iterator[LiveServer]:
+    """Start the app under uvicorn on a free loopback port; stop it afterwards.
+
+    ``send_buffer`` caps the kernel's send buffer of every connection (Linux would otherwise let
+    it grow to megabytes), so a test can make a client that stops reading fill it quickly.
+    """
     app = create_app(settings, clock=clock)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # accepted sockets inherit it
+    if send_buffer is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)

@@ -1,6 +1,6 @@
 """``wait()`` against the real server with its embedded worker running real tasks.
 
-The admin stream does not exist on this server yet, so ``wait()`` falls back to polling; the
+``wait()`` follows the task's stream by default ("auto"); the
 tests with ``follow_stream=False`` pin the polling path, whatever the server offers later.
 """
 

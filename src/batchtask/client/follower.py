@@ -68,6 +68,8 @@ class Follower:
         #: The ``id:`` of the last stream event, sent back as ``Last-Event-ID``.
         self.last_event_id: str | None = None
         self._pause = FIRST_PAUSE
+        #: A stream event's finished state, reported once the whole carrier has been read.
+        self._finished: BatchTaskInfo | None = None
 
     @property
     def last(self) -> BatchTaskInfo:
@@ -138,6 +140,10 @@ class Follower:
         merged = _merge(self.last, data)
         if merged is None:
             return Step.REFRESH
+        if self.done(merged):
+            # Report the whole carrier (Result, LastStarted…) rather than this partial view.
+            self._finished = merged
+            return Step.FINISH
         return Step.FINISH if self.see(merged) else Step.CONTINUE
 
     def final(self, info: BatchTaskInfo | None) -> BatchTaskInfo:
@@ -148,7 +154,10 @@ class Follower:
         """
         if info is not None:
             self.see(info)
-        elif not self.done(self.last):
+            return self.last
+        if self._finished is not None:
+            self.see(self._finished)
+        if not self.done(self.last):
             raise NotFound(404, "", f"task {self.task_id} was deleted while being waited for")
         return self.last
 

@@ -30,6 +30,7 @@ from batchtask.http.routes import (
     docs,
     operations,
     session,
+    stream,
     task_files,
 )
 from batchtask.http.routing import TASK_PATTERN, TASK_TEMPLATE, Endpoint, Resource
@@ -107,6 +108,8 @@ def routes() -> list[BaseRoute]:
         _api("/admin/api/definitions", GET=admin_queue.definitions),
         _api("/admin/api/workers", GET=admin_queue.workers),
         _api("/admin/api/stats", GET=admin_queue.stats),
+        _api("/admin/api/stream", GET=stream.stream),
+        _api(admin + "/{id}/stream", GET=stream.task_stream),
         _plain("/login", POST=session.login),
         _plain("/logout", POST=session.logout),
         _plain("/healthz", GET=operations.healthz),

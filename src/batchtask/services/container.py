@@ -10,6 +10,7 @@ from batchtask.domain.clock import Clock
 from batchtask.domain.ports import Store
 from batchtask.services.admin import AdminService
 from batchtask.services.auth import Authenticator
+from batchtask.services.live import LiveHub
 from batchtask.services.tasks import TaskService
 from batchtask.services.users import UserService
 
@@ -26,3 +27,5 @@ class Services:
     users: UserService
     base_zone: ZoneInfo
     admin: AdminService
+    #: The live stream's fan-out in this process.
+    live: LiveHub

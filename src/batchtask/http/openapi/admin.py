@@ -193,12 +193,53 @@ def paths(basic: bool) -> dict[str, Schema]:
 
         return item
 
+    def stream_item(  # type: ignore[no-untyped-def]
+        name: str, summary: str, result: dict[str, Schema], extra: tuple[Schema, ...], *, task: bool
+    ):
+        def item(suffix: str, tenant: tuple[str, ...]) -> Schema:
+            return {
+                "get": _operation(
+                    f"Admin_{name}{suffix}", summary, {**result, **error_refs(*_ERRORS)},
+                    basic=basic, tenant=tenant, task=task, parameters=extra,
+                )
+            }  # fmt: skip
+
+        return item
+
     window = (
         _query("window", "Seconds of history, default 3600.",
                {"type": "integer", "minimum": 1, "maximum": MAX_WINDOW}),
         _query("step", "Seconds per point, default 60; at most 1,440 points.",
                {"type": "integer", "minimum": 1, "maximum": MAX_WINDOW}),
     )  # fmt: skip
+    events = {
+        "200": {
+            "description": "Server-Sent Events until the client leaves: `event: task` (data: Id, "
+            "Name, State, ProgressPercent, ProgressDescription, StartCount, AssociateId; `id:` is "
+            "the change number, a deleted task has State `Unknown`), `event: worker` (a Worker), "
+            "`event: stats` (Stats with one point, every 5 s), `event: reset` when Last-Event-ID "
+            "is older than the changes kept; a comment every 15 s. Only tasks the caller may "
+            "read. A client that falls behind is disconnected and resumes with Last-Event-ID.",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+    }
+    task_events = {
+        "200": {
+            "description": "The task's current state at once, `event: task` at each change, "
+            "then `event: end` (data: the final state) when it finishes, and the stream closes.",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+    }
+    resume = (
+        {
+            "name": "Last-Event-ID",
+            "in": "header",
+            "required": False,
+            "description": "The last change number received: every task changed since is sent "
+            "first (or `event: reset` when it is too old). Also accepted as `?lastEventId=`.",
+            "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"},
+        },
+    )
     file_item = {
         "200": {
             "description": "The file, as an attachment.",
@@ -232,6 +273,11 @@ def paths(basic: bool) -> dict[str, Schema]:
         **admin_paths(
             "workers", listing("Workers", "Every registered worker process.", "WorkerList")
         ),
+        **admin_paths("stream", stream_item("Stream", "Live changes of tasks, workers and stats.",
+                                            events, resume, task=False)),
+        **admin_paths("tasks/{id}/stream", stream_item(
+            "TaskStream", "Live changes of one task, ending when it finishes.", task_events,
+            resume, task=True)),
         **admin_paths(
             "stats",
             listing("Stats", "Counts per state, the oldest wait and a time series.", "Stats",
