@@ -64,6 +64,16 @@ CALLS = [
     Call("GET", "/admin/api/definitions", 200),
     Call("GET", "/admin/api/workers", 200),
     Call("GET", "/admin/api/stats", 200),
+    # Streams never end on their own: a malformed Last-Event-ID shows the route matched (400).
+    Call(
+        "GET", "/admin/api/stream", 400, headers=lambda s: {**basic("alice"), "Last-Event-ID": "x"}
+    ),
+    Call(
+        "GET",
+        "/admin/api/tasks/{id}/stream",
+        400,
+        headers=lambda s: {**basic("alice"), "Last-Event-ID": "x"},
+    ),
 ]
 TENANT_PREFIXES = ["", "/Cust00000", "/cust00000", "/CUST00000"]
 
