@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from batchtask.config import Settings
 from batchtask.domain.clock import Clock, SystemClock
 from batchtask.http.app import create_app as create_http_app
-from batchtask.http.fast_lane import FastLane
+from batchtask.http.connections import ConnectionLimits, GuardedApp
 from batchtask.i18n.timezone import resolve_zone
 from batchtask.services.admin import AdminService
 from batchtask.services.auth import Authenticator, AuthPolicy, app_token_hashes
@@ -161,7 +161,7 @@ async def stop_worker(worker: Worker, task: asyncio.Task[None]) -> None:
     await asyncio.gather(task, return_exceptions=True)
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None) -> FastLane:
+def create_app(settings: Settings, *, clock: Clock | None = None) -> GuardedApp:
     """The HTTP application for ``settings``, with a worker unless ``settings.worker`` is off."""
     workers: dict[int, tuple[Worker, asyncio.Task[None]]] = {}
 
@@ -181,13 +181,24 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastLane:
             await stop_worker(*running)
         await close_services(services)
 
-    return create_http_app(build, close)
+    limits = ConnectionLimits(
+        max_connections=settings.http_max_connections,
+        idle_timeout=settings.http_idle_timeout,
+        body_timeout=settings.http_body_timeout,
+    )
+    return create_http_app(build, close, limits)
 
 
-def app_from_env() -> FastLane:
-    """Factory for the HTTP server process: settings from ``BATCHTASK_*`` variables."""
+def app_from_env() -> GuardedApp:
+    """Factory for the HTTP server process: settings from ``BATCHTASK_*`` variables.
+
+    Only here — in the server process itself — does the connection watchdog run: it acts on the
+    process's own sockets (``http/connections.py``).
+    """
     settings = Settings.from_env()
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
-    return create_app(settings)
+    app = create_app(settings)
+    app.guard.start_watching()
+    return app

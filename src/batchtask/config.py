@@ -95,6 +95,15 @@ class Settings:
 
     # requests
     body_limit: int = 1024 * 1024
+    #: Connections one server process holds; idle ones beyond it are refused with a 503.
+    http_max_connections: int = 1024
+    #: Seconds a connection may stay open without a request in flight (before its first byte,
+    #: between keep-alive requests, after an answer).
+    http_idle_timeout: float = 10.0
+    #: Seconds a client has to send a request's whole header block.
+    http_header_timeout: float = 10.0
+    #: Seconds a client has to send a request's whole body (after its headers).
+    http_body_timeout: float = 30.0
     sqlite_synchronous: str = "FULL"
     pg_pool_size: int = 10
 
@@ -148,6 +157,12 @@ class Settings:
         from platformdirs import user_data_dir  # noqa: PLC0415 - only needed without a file
 
         return Path(user_data_dir("batchtask")) / "files"
+
+    @property
+    def http_accept_limit(self) -> int:
+        """Connections granian accepts at most: the cap plus room to accept some only to refuse
+        them with a clear 503 (beyond this, new connections wait in the kernel's queue)."""
+        return self.http_max_connections + max(64, self.http_max_connections // 4)
 
     @property
     def jwt_enabled(self) -> bool:
@@ -258,6 +273,14 @@ def _problems(settings: Settings) -> list[str]:
     need(settings.ticket_lifetime > 0, "ticket_lifetime", "must be positive")
     need(settings.token_lifetime > 0, "token_lifetime", "must be positive")
     need(settings.body_limit >= 1024, "body_limit", "must be at least 1024 bytes")
+    need(settings.http_max_connections >= 16, "http_max_connections", "must be at least 16")
+    need(settings.http_idle_timeout >= 1, "http_idle_timeout", "must be at least 1 second")
+    need(
+        1 <= settings.http_header_timeout <= 60,
+        "http_header_timeout",
+        "must be 1 to 60 seconds",
+    )
+    need(settings.http_body_timeout >= 1, "http_body_timeout", "must be at least 1 second")
     need(
         settings.sqlite_synchronous.upper() in {"OFF", "NORMAL", "FULL", "EXTRA"},
         "sqlite_synchronous",

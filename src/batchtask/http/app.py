@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from batchtask.domain.errors import DomainError
+from batchtask.http.connections import ConnectionGuard, ConnectionLimits, GuardedApp
 from batchtask.http.errors import MethodNotAllowed, RouteNotFound
 from batchtask.http.fast_lane import FastLane
 from batchtask.http.metrics import HttpMetrics, MetricsMiddleware
@@ -121,11 +122,14 @@ def routes() -> list[BaseRoute]:
     ]
 
 
-def create_app(build: ContextFactory, close: Closer) -> FastLane:
+def create_app(
+    build: ContextFactory, close: Closer, limits: ConnectionLimits | None = None
+) -> GuardedApp:
     """The ASGI application; ``build`` runs at startup and ``close`` at shutdown.
 
-    The Starlette app sits behind the fast lane for ``GET /api/v1/BatchTask/{id}``; ``.state``
-    of the result is the Starlette app's state (``state.ctx`` holds the services once started).
+    The Starlette app sits behind the fast lane for ``GET /api/v1/BatchTask/{id}``, and both behind
+    the connection guard (requests in flight, the body deadline; ``.guard``). ``.state`` of the
+    result is the Starlette app's state (``state.ctx`` holds the services once started).
     """
     metrics = HttpMetrics()
 
@@ -150,4 +154,5 @@ def create_app(build: ContextFactory, close: Closer) -> FastLane:
     )
     app.router.redirect_slashes = False
     app.state.metrics = metrics
-    return FastLane(app, app.state, metrics)
+    guard = ConnectionGuard(limits or ConnectionLimits())
+    return guard.wrap(FastLane(app, app.state, metrics), app)

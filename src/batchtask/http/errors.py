@@ -23,11 +23,13 @@ STATUS: dict[str, int] = {
     "unauthenticated": 401,
     "forbidden": 403,
     "method_not_allowed": 405,
+    "body_timeout": 408,
     "conflict": 409,
     "body_too_large": 413,
     "unsupported_media_type": 415,
     "throttled": 429,
     "storage_unavailable": 503,
+    "server_busy": 503,
 }
 
 CHALLENGE = 'Basic realm="batchtask", SOTicket, Bearer'
@@ -71,6 +73,8 @@ def error_response_parts(
         headers.append((b"www-authenticate", challenge.encode()))
     if isinstance(error, Throttled):
         headers.append((b"retry-after", str(error.retry_after).encode()))
+    if isinstance(error, BodyTimeout):
+        headers.append((b"connection", b"close"))  # the rest of the body is never read
     return status, headers, body
 
 
@@ -104,3 +108,19 @@ class UnsupportedMediaType(DomainError):
     code = "unsupported_media_type"
     error_type = "SoUnsupportedMediaTypeException"
     resource = "SR_ERROR_UNSUPPORTED_MEDIA_TYPE"
+
+
+class BodyTimeout(DomainError):
+    """The request body did not arrive in time."""
+
+    code = "body_timeout"
+    error_type = "SoRequestTimeoutException"
+    resource = "SR_ERROR_BODY_TIMEOUT"
+
+
+class ServerBusy(DomainError):
+    """The server has too many connections; try again later."""
+
+    code = "server_busy"
+    error_type = "SoServerBusyException"
+    resource = "SR_ERROR_SERVER_BUSY"

@@ -25,7 +25,7 @@ async def test_the_app_lifespan_starts_and_stops_a_worker(tmp_path: Path, worker
         shutdown_grace=0, argon2_memory_cost=8, argon2_time_cost=1,
     )  # fmt: skip
     app = create_app(settings)
-    async with app.app.router.lifespan_context(app.app):
+    async with app.framework.router.lifespan_context(app.framework):
         services: Services = app.state.ctx
         task_id = await services.store.tasks.create(
             NewTask("batchtask.sleep", 1, parameters={"seconds": "0"}),

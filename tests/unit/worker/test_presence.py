@@ -35,7 +35,7 @@ async def test_the_embedded_worker_registers_beats_and_deregisters(tmp_path: Pat
         lease=5, shutdown_grace=0, concurrency=3, argon2_memory_cost=8, argon2_time_cost=1,
     )  # fmt: skip
     app = create_app(settings)
-    async with app.app.router.lifespan_context(app.app):
+    async with app.framework.router.lifespan_context(app.framework):
         services: Services = app.state.ctx
         (row,) = await registered(services, bool)
         assert (row.kind, row.slots) == ("embedded", 3)
@@ -48,7 +48,7 @@ async def test_the_embedded_worker_registers_beats_and_deregisters(tmp_path: Pat
         )
         (row,) = await registered(services, lambda rows: rows[0].running == (task_id,))
         assert (row.busy, row.running) == (1, (task_id,))
-    async with app.app.router.lifespan_context(app.app):
+    async with app.framework.router.lifespan_context(app.framework):
         services = app.state.ctx
         rows = await services.store.workers.all()
         stopped = [r for r in rows if r.id == row.id]
