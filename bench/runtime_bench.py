@@ -4,7 +4,10 @@ Usage::
 
     python bench/runtime_bench.py [--tasks 5000] [--http-tasks 1000] [--concurrency 16] [--quick]
 
-For SQLite and PostgreSQL, with 1 and 2 ``batchtask worker`` processes, on a fresh database each:
+For SQLite and PostgreSQL, with 1 and 2 ``batchtask worker`` processes, on a fresh database each,
+and beside every PostgreSQL row the anchor: pgqueuer (``bench/pgqueuer_worker.py``, a bench-only
+dependency: ``pip install -e '.[bench]'``) draining the same no-op job from the same server with
+the same number of worker processes, so every figure is also a ratio taken in the same run:
 
 * **batch**: ``--tasks`` no-op tasks created through the repository in one transaction; tasks/s =
   tasks ÷ (last ``→ Succeeded`` event − commit). Worker CPU per task comes from ``/proc``.
@@ -49,7 +52,10 @@ RESULTS_DIR = BENCH_DIR / "results"
 BATCHTASK = [sys.executable, "-m", "batchtask"]
 NOOP = "bench.noop"
 #: Goals from the issue: batch tasks/s, by (engine, workers).
-GOALS = {("postgres", 2): 1000.0, ("sqlite", 1): 300.0, ("sqlite", 2): 300.0}
+GOALS = {("sqlite", 1): 300.0, ("sqlite", 2): 300.0}
+#: Goals as ratios to pgqueuer with as many workers (issue 10): batch phase, and POST → Succeeded.
+RATIO_GOALS = {2: 0.5}
+HTTP_RATIO_GOAL = 0.15
 #: Both cores' busy share (%) above which the machine is not quiet enough for a result.
 QUIET_PERCENT = 10.0
 
@@ -490,16 +496,105 @@ class Row:
     #: Share of both cores busy just before the row started (other jobs on the machine).
     busy_before: float = 0.0
     error: str = ""
+    #: pgqueuer's batch tasks/s with as many workers, measured just before (PostgreSQL rows).
+    anchor: float | None = None
+
+    def ratio(self, phase: str) -> float | None:
+        """tasks/s of ``batch`` or ``http`` ÷ the pgqueuer anchor."""
+        measured = getattr(self, phase)
+        if self.anchor is None or not measured or self.error:
+            return None
+        return float(measured["tasks_per_s"]) / self.anchor
 
     def verdict(self, phase: str) -> str:
-        """PASS/FAIL of ``batch`` or ``http`` tasks/s against the goal; ``—`` without one."""
+        """PASS/FAIL of ``batch`` or ``http`` against the goal (tasks/s, or the ratio to
+        pgqueuer on PostgreSQL); ``—`` without one."""
         if self.error:
             return "ERROR"
         measured = getattr(self, phase)
-        if self.goal is None or not measured:
+        ratio = self.ratio(phase)
+        if ratio is not None:
+            goal = RATIO_GOALS.get(self.workers) if phase == "batch" else HTTP_RATIO_GOAL
+            if goal is None or self.workers != 2:
+                return "—"
+            verdict = "PASS" if ratio >= goal else "FAIL"
+        elif self.goal is None or not measured:
             return "—"
-        verdict = "PASS" if measured["tasks_per_s"] >= self.goal else "FAIL"
+        else:
+            verdict = "PASS" if measured["tasks_per_s"] >= self.goal else "FAIL"
         return f"NOISY (would {verdict})" if self.busy_before > QUIET_PERCENT else verdict
+
+
+async def measure_pgqueuer(workers: int, args: argparse.Namespace, tmp: Path) -> Row:
+    """The anchor: pgqueuer draining ``--tasks`` no-op jobs with ``workers`` processes."""
+    import asyncpg  # noqa: PLC0415
+
+    row = Row("pgqueuer", workers, args.pgqueuer_batch)
+    row.busy_before = await quiet(args.patience)
+    name = f"bench_pgq_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    url = f"{args.pg_url.rsplit('/', 1)[0]}/{name}"
+    await pg_admin(args.pg_url, f'CREATE DATABASE "{name}"')
+    children: list[Child] = []
+    conn = None
+    try:
+        from pgqueuer import AsyncpgDriver, Queries  # noqa: PLC0415
+
+        conn = await asyncpg.connect(url)
+        queries = Queries(AsyncpgDriver(conn))
+        await queries.install()
+        for n in range(workers):
+            children.append(
+                Child(
+                    [
+                        sys.executable,
+                        str(BENCH_DIR / "pgqueuer_worker.py"),
+                        url,
+                        str(args.pgqueuer_batch),
+                    ],
+                    child_env(url),
+                    tmp / f"pgqueuer-{workers}-worker{n}.log",
+                )
+            )
+        for child in children:
+            await child.wait_for("ready")
+        await asyncio.sleep(1.0)  # LISTEN established
+        cpu_before = sum(w.cpu_seconds() for w in children)
+        pg_pids = [int(r[0]) for r in await conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+        )]  # fmt: skip
+        pg_before = sum(process_cpu(pid) for pid in pg_pids)
+        box_before = box_jiffies()
+        await queries.enqueue(["noop"] * args.tasks, [None] * args.tasks, [0] * args.tasks)
+        committed = now()
+        deadline = time.monotonic() + max(120.0, args.tasks / 20)
+        while await conn.fetchval("SELECT count(*) FROM pgqueuer") > 0:
+            if time.monotonic() > deadline:
+                raise RuntimeError("pgqueuer did not drain")
+            await asyncio.sleep(0.05)
+        last = await conn.fetchval(
+            "SELECT max(created) FROM pgqueuer_log WHERE status = 'successful'"
+        )
+        cpu = sum(w.cpu_seconds() for w in children) - cpu_before
+        pg_cpu = sum(process_cpu(pid) for pid in pg_pids) - pg_before
+        busy, total = (b - a for a, b in zip(box_before, box_jiffies(), strict=True))
+        seconds = (last - committed).total_seconds()
+        row.batch = {
+            "tasks": args.tasks,
+            "seconds": round(seconds, 3),
+            "tasks_per_s": round(args.tasks / seconds, 1),
+            "worker_cpu_us_per_task": round(cpu / args.tasks * 1e6),
+            "postgres_cpu_us_per_task": round(pg_cpu / args.tasks * 1e6),
+            "box_cpu_percent": round(100 * busy / max(1, total)),
+        }
+    except Exception as exc:  # a broken row is reported, never hidden
+        row.error = f"{type(exc).__name__}: {exc}"
+    finally:
+        for child in children:
+            child.stop()
+        if conn is not None:
+            await conn.close()
+        await pg_admin(args.pg_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return row
 
 
 async def measure(engine: str, workers: int, args: argparse.Namespace, tmp: Path) -> Row:
@@ -544,7 +639,7 @@ def table(rows: list[Row]) -> str:
         "| engine | workers × slots | batch tasks | tasks/s | CPU µs/task worker + PG | box CPU"
         " | queue wait p50/p99 ms | claim latency p50/p99 ms | HTTP tasks | POST/s | serve CPU µs/POST"
         " | HTTP tasks/s"
-        " | POST→Succeeded p50/p99 ms | goal (batch / HTTP) |"
+        " | POST→Succeeded p50/p99 ms | × pgqueuer (batch / HTTP) | goal (batch / HTTP) |"
     )
     lines = [head, "|" + "---|" * (head.count(" | ") + 1)]
     for row in rows:
@@ -554,11 +649,25 @@ def table(rows: list[Row]) -> str:
             )
             continue
         b, t, h = row.batch, row.trickle, row.http
-        goal = (
-            "—"
-            if row.goal is None
-            else f"≥ {row.goal:,.0f}: {row.verdict('batch')} / {row.verdict('http')}"
+        if row.engine == "pgqueuer":
+            lines.append(
+                f"| pgqueuer (batch {row.concurrency}) | {row.workers} | {b['tasks']}"
+                f" | {b['tasks_per_s']:,.0f} | {cpu_split(b)} | {b['box_cpu_percent']} %"
+                " | — | — | — | — | — | — | — | 1.00 | anchor |"
+            )
+            continue
+        ratios = " / ".join(
+            "—" if (r := row.ratio(phase)) is None else f"{r:.2f}" for phase in ("batch", "http")
         )
+        if row.anchor is not None and row.workers in RATIO_GOALS:
+            goal = (
+                f"≥ {RATIO_GOALS[row.workers]:.2f} / ≥ {HTTP_RATIO_GOAL:.2f}:"
+                f" {row.verdict('batch')} / {row.verdict('http')}"
+            )
+        elif row.goal is not None:
+            goal = f"≥ {row.goal:,.0f}: {row.verdict('batch')} / {row.verdict('http')}"
+        else:
+            goal = "—"
         http = (
             f"{h['tasks']} | {h['post_per_s']:,.0f} | {h['serve_cpu_us_per_post']:,}"
             f" | {h['tasks_per_s']:,.0f}"
@@ -570,7 +679,7 @@ def table(rows: list[Row]) -> str:
             f"| {row.engine} | {row.workers} × {row.concurrency} | {b['tasks']}"
             f" | {b['tasks_per_s']:,.0f} | {cpu_split(b)} | {b['box_cpu_percent']} %"
             f" | {b['queue_wait_ms_p50']:.0f} / {b['queue_wait_ms_p99']:.0f}"
-            f" | {t['claim_ms_p50']:.1f} / {t['claim_ms_p99']:.1f} | {http} | {goal} |"
+            f" | {t['claim_ms_p50']:.1f} / {t['claim_ms_p99']:.1f} | {http} | {ratios} | {goal} |"
         )
     return "\n".join(lines)
 
@@ -624,6 +733,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--worker-counts", default="1,2", help="worker processes per row, comma-separated (1,2)"
     )
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL rows")
+    parser.add_argument("--no-pgqueuer", action="store_true", help="skip the pgqueuer anchor rows")
+    parser.add_argument(
+        "--pgqueuer-batch", type=int, default=10, help="pgqueuer's batch size (10, its default)"
+    )
     parser.add_argument(
         "--patience", type=float, default=60.0, help="seconds to wait for a quiet machine (60)"
     )
@@ -642,8 +755,16 @@ async def run(args: argparse.Namespace) -> list[Row]:
     with tempfile.TemporaryDirectory(prefix="runtime-bench-") as folder:
         for engine in engines:
             for workers in counts:
+                anchor = None
+                if engine == "postgres" and not args.no_pgqueuer:
+                    print(f"measuring pgqueuer with {workers} worker(s)…", file=sys.stderr)
+                    twin = await measure_pgqueuer(workers, args, Path(folder))
+                    rows.append(twin)
+                    anchor = None if twin.error else float(twin.batch["tasks_per_s"])
                 print(f"measuring {engine} with {workers} worker(s)…", file=sys.stderr)
-                rows.append(await measure(engine, workers, args, Path(folder)))
+                row = await measure(engine, workers, args, Path(folder))
+                row.anchor = anchor
+                rows.append(row)
     return rows
 
 

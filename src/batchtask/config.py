@@ -118,6 +118,12 @@ class Settings:
     cancel_grace: float = 10.0
     #: Seconds running tasks get to finish after SIGTERM before they are released.
     shutdown_grace: float = 10.0
+    #: Share of a worker's slots one plain user may hold at once (1 = no limit); the rest stay
+    #: free for other users. System tasks (AssociateId 0) are not capped.
+    owner_share: float = 0.5
+    #: Seconds a built-in task (sleep, export, http, retention) may run when its definition sets
+    #: no timeout of its own; 0 = no limit.
+    builtin_timeout: float = 3600.0
     #: Folder of the files tasks write (``FileName``); empty = ``files/`` beside the SQLite file,
     #: else in the user's data directory.
     files_dir: str = ""
@@ -301,6 +307,8 @@ def _problems(settings: Settings) -> list[str]:
     need(settings.poll_interval > 0, "poll_interval", "must be positive")
     need(settings.cancel_grace >= 0, "cancel_grace", "must not be negative")
     need(settings.shutdown_grace >= 0, "shutdown_grace", "must not be negative")
+    need(0 < settings.owner_share <= 1, "owner_share", "must be more than 0 and at most 1")
+    need(settings.builtin_timeout >= 0, "builtin_timeout", "must not be negative")
     need(
         all(prefix.startswith(("http://", "https://")) for prefix in settings.http_allow),
         "http_allow",

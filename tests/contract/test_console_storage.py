@@ -14,7 +14,7 @@ from batchtask.domain.task import NewTask, TaskOutcome
 from batchtask.domain.task_list import TaskListQuery, TaskSelection
 from batchtask.domain.worker_info import WorkerInfo
 from tests.conftest import FakeClock
-from tests.contract.test_run_repository import OWNER, claim, lease
+from tests.contract.test_run_repository import LEASE, OWNER, claim
 
 pytestmark = pytest.mark.anyio
 S = BatchTaskState
@@ -66,9 +66,9 @@ class TestChangeLog:
         )
         task_id = await task(store, clock)
         (attempt,) = await claim(store, clock, ids)
-        assert await store.runs.start(attempt, now=clock.now(), lease_expires=lease(clock))
+        assert await store.runs.start(attempt, now=clock.now(), lease=LEASE)
         before = await store.changes.latest()
-        await store.runs.heartbeat([attempt], now=clock.now(), lease_expires=lease(clock, 60))
+        await store.runs.heartbeat([attempt], now=clock.now(), lease=60)
         assert await store.changes.latest() == before
         assert await store.runs.progress(attempt, 40, "Step 2 of 5", now=clock.now())
         page = await store.changes.read(before, 10)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+import time
+from datetime import timedelta
 
 import pytest
 
@@ -37,22 +38,35 @@ async def new_task(store: Store, clock: FakeClock, name: str = "test.sleep", **k
     )
 
 
-def lease(clock: FakeClock, seconds: float = 30) -> datetime:
-    return clock.now() + timedelta(seconds=seconds)
+#: Seconds of a lease that does not expire during a test; a short one expires at once.
+LEASE = 30.0
+SHORT = 0.05
 
 
-async def claim(store: Store, clock: FakeClock, ids: list[int], limit: int = 10) -> list[Attempt]:
-    return await store.runs.claim(
-        ids, owner=OWNER, limit=limit, now=clock.now(), lease_expires=lease(clock)
-    )
+async def claim(
+    store: Store, clock: FakeClock, ids: list[int], limit: int = 10, lease: float = LEASE
+) -> list[Attempt]:
+    return await store.runs.claim(ids, owner=OWNER, limit=limit, now=clock.now(), lease=lease)
 
 
-async def started(store: Store, clock: FakeClock, **kw: object) -> Attempt:
+async def started(store: Store, clock: FakeClock, *, lease: float = LEASE, **kw: object) -> Attempt:
     ids = await definitions(store, clock)
     await new_task(store, clock, **kw)
-    (attempt,) = await claim(store, clock, ids)
-    assert await store.runs.start(attempt, now=clock.now(), lease_expires=lease(clock))
+    (attempt,) = await claim(store, clock, ids, lease=lease)
+    assert await store.runs.start(attempt, now=clock.now(), lease=lease)
     return attempt
+
+
+async def reaped(store: Store, clock: FakeClock) -> list[tuple[int, BatchTaskState]]:
+    """Reap until a short lease has expired on the database's clock (real time on SQLite and
+    PostgreSQL; the test's clock, advanced here, for the memory store)."""
+    deadline = time.monotonic() + 10
+    while True:
+        clock.advance(1)
+        got = await store.runs.reap(now=clock.now(), actor="reaper")
+        if got or time.monotonic() > deadline:
+            return got
+        await asyncio.sleep(0.01)
 
 
 async def state_of(store: Store, task_id: int) -> BatchTaskState | None:
@@ -88,7 +102,7 @@ class TestClaim:
         assert attempt.task.state is S.Aquired
         assert attempt.task.parameters == {"seconds": "1"}
         assert attempt.task.lease_owner == OWNER
-        assert attempt.task.lease_expires == lease(clock)
+        assert attempt.task.lease_expires is not None
         events = await store.tasks.events(task_id)
         assert [(e.from_state, e.to_state, e.start_count) for e in events][-1] == (
             S.New, S.Aquired, 1,
@@ -136,7 +150,7 @@ class TestClaim:
             async def drain(s: Store, owner: str) -> list[int]:
                 got: list[int] = []
                 while batch := await s.runs.claim(
-                    ids, owner=owner, limit=3, now=clock.now(), lease_expires=lease(clock)
+                    ids, owner=owner, limit=3, now=clock.now(), lease=LEASE
                 ):
                     got += [a.task_id for a in batch]
                     await asyncio.sleep(0)
@@ -171,14 +185,19 @@ class TestFencing:
         assert task is not None
         assert (task.state, task.last_started) == (S.Started, clock.now())
         clock.advance(5)
-        beat = await store.runs.heartbeat([attempt], now=clock.now(), lease_expires=lease(clock))
+        before = await store.tasks.get(attempt.task_id)
+        assert before is not None
+        await asyncio.sleep(0.01)
+        beat = await store.runs.heartbeat([attempt], now=clock.now(), lease=LEASE)
         assert beat == {attempt.task_id: LeaseStatus.HELD}
         assert await store.runs.inspect([attempt]) == {attempt.task_id: LeaseStatus.HELD}
         assert await store.runs.progress(attempt, 40, "Step 2 of 5", now=clock.now())
         task = await store.tasks.get(attempt.task_id)
         assert task is not None
         assert (task.progress_percent, task.progress_description) == (40, "Step 2 of 5")
-        assert task.lease_expires == lease(clock)
+        assert task.lease_expires is not None
+        assert before.lease_expires is not None
+        assert task.lease_expires > before.lease_expires
         done = Completion(S.Succeeded, result="slept", progress_percent=100, reason="ok")
         assert await store.runs.finish(attempt, done, now=clock.now()) is S.Succeeded
         task = await store.tasks.get(attempt.task_id)
@@ -193,17 +212,16 @@ class TestFencing:
         self, store: Store, clock: FakeClock
     ) -> None:
         """Every write of the old attempt matches no row once another worker holds the task."""
-        zombie = await started(store, clock)
+        zombie = await started(store, clock, lease=SHORT)
         ids = await definitions(store, clock)
-        clock.advance(31)
-        assert await store.runs.reap(now=clock.now(), actor="reaper") == [(zombie.task_id, S.New)]
+        assert await reaped(store, clock) == [(zombie.task_id, S.New)]
         (owner,) = await claim(store, clock, ids)
         assert owner.start_count == 2
-        assert await store.runs.heartbeat(
-            [zombie], now=clock.now(), lease_expires=lease(clock)
-        ) == {zombie.task_id: LeaseStatus.LOST}
+        assert await store.runs.heartbeat([zombie], now=clock.now(), lease=LEASE) == {
+            zombie.task_id: LeaseStatus.LOST
+        }
         assert await store.runs.inspect([zombie]) == {zombie.task_id: LeaseStatus.LOST}
-        assert not await store.runs.start(zombie, now=clock.now(), lease_expires=lease(clock))
+        assert not await store.runs.start(zombie, now=clock.now(), lease=LEASE)
         assert not await store.runs.progress(zombie, 99, "zombie", now=clock.now())
         done = Completion(S.Succeeded, result="zombie")
         assert await store.runs.finish(zombie, done, now=clock.now()) is None
@@ -271,29 +289,28 @@ class TestReap:
     async def test_expired_leases_go_back_to_new_while_starts_remain(
         self, store: Store, clock: FakeClock
     ) -> None:
-        """max_starts=2: the first lost attempt is retried, the second fails as worker lost."""
-        attempt = await started(store, clock)
-        assert await store.runs.reap(now=clock.now(), actor="r") == []
-        clock.advance(31)
-        assert await store.runs.reap(now=clock.now(), actor="r") == [(attempt.task_id, S.New)]
-        (second,) = await claim(store, clock, await definitions(store, clock))
-        clock.advance(31)
-        assert await store.runs.reap(now=clock.now(), actor="r") == [(second.task_id, S.Failed)]
+        """max_starts=2: the first lost attempt is retried, the second fails as worker lost; a
+        lease that has not expired on the database's clock is never reaped."""
+        kept = await started(store, clock)
+        attempt = await started(store, clock, lease=SHORT)
+        assert await reaped(store, clock) == [(attempt.task_id, S.New)]
+        (second,) = await claim(store, clock, await definitions(store, clock), lease=SHORT)
+        assert await reaped(store, clock) == [(second.task_id, S.Failed)]
         task = await store.tasks.get(second.task_id)
         assert task is not None
         assert (task.state, task.response, task.start_count) == (
             S.Failed, "[SR_BATCH_WORKER_LOST]", 2,
         )  # fmt: skip
         assert (await store.tasks.events(task.id))[-1].reason.startswith("lease of host:1")
+        assert await state_of(store, kept.task_id) is S.Started
 
     async def test_a_stopped_task_with_an_expired_lease_fails_as_cancelled(
         self, store: Store, clock: FakeClock
     ) -> None:
         """Reaping never resurrects a task whose Stop was acknowledged."""
-        attempt = await started(store, clock)
+        attempt = await started(store, clock, lease=SHORT)
         await store.runs.request_stop(attempt.task_id, now=clock.now(), actor="u")
-        clock.advance(31)
-        assert await store.runs.reap(now=clock.now(), actor="r") == [(attempt.task_id, S.Failed)]
+        assert await reaped(store, clock) == [(attempt.task_id, S.Failed)]
         task = await store.tasks.get(attempt.task_id)
         assert task is not None
         assert task.response == "[SR_BATCH_CANCELLED]"
@@ -316,17 +333,17 @@ class TestStop:
         (aquired,) = await claim(store, clock, ids)
         assert await stop(aquired.task_id, now=clock.now(), actor="u")
         assert await state_of(store, aquired.task_id) is S.Failed
-        assert not await store.runs.start(aquired, now=clock.now(), lease_expires=lease(clock))
+        assert not await store.runs.start(aquired, now=clock.now(), lease=LEASE)
         await new_task(store, clock)
         (running,) = await claim(store, clock, ids)
-        await store.runs.start(running, now=clock.now(), lease_expires=lease(clock))
+        await store.runs.start(running, now=clock.now(), lease=LEASE)
         assert await stop(running.task_id, now=clock.now(), actor="u")
         assert await stop(running.task_id, now=clock.now(), actor="u")
         assert await state_of(store, running.task_id) is S.Started
         assert await store.runs.inspect([running]) == {
             running.task_id: LeaseStatus.CANCEL_REQUESTED
         }
-        beat = await store.runs.heartbeat([running], now=clock.now(), lease_expires=lease(clock))
+        beat = await store.runs.heartbeat([running], now=clock.now(), lease=LEASE)
         assert beat == {running.task_id: LeaseStatus.CANCEL_REQUESTED}
         stubborn = await new_task(store, clock, name="test.stubborn")
         assert not await stop(stubborn, now=clock.now(), actor="u")

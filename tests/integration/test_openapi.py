@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import re
-from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -64,12 +63,11 @@ def start_task(server: LiveServer, task_id: int) -> None:
         assert task is not None
         assert task.definition_id is not None
         now = server.clock.now()
-        lease = now + timedelta(seconds=30)
         [attempt] = await services.store.runs.claim(
-            [task.definition_id], owner="test", limit=1, now=now, lease_expires=lease
+            [task.definition_id], owner="test", limit=1, now=now, lease=30
         )
         assert attempt.task_id == task_id, "claims take the oldest task: start it first"
-        assert await services.store.runs.start(attempt, now=now, lease_expires=lease)
+        assert await services.store.runs.start(attempt, now=now, lease=30)
 
     server.call(run)
 

@@ -165,6 +165,37 @@ class Completion:
     reason: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class Requeue:
+    """An attempt that goes back to ``New``: a retry after back-off, or a release."""
+
+    #: Not claimed again before this instant (``None``: at once).
+    run_after: datetime | None
+    #: The new Response (``None`` keeps it).
+    response: str | None
+    #: Handed back by a worker shutting down: the start does not count against the retries.
+    released: bool = False
+    #: Why, for the event log.
+    reason: str = ""
+
+
+#: How an attempt ends: finished (``Completion``) or back in the queue (``Requeue``).
+End = Completion | Requeue
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerShare:
+    """Fairness of one claimer's slots between owners (SuperOffice associates).
+
+    No plain owner holds more than ``cap`` of the claimer's slots, counting what it ``held``
+    already; the rest stay free for other owners. System tasks (owner 0) are not capped.
+    """
+
+    cap: int
+    #: Tasks the claimer holds now, by owner.
+    held: Mapping[int, int]
+
+
 class LeaseStatus(Enum):
     """What a worker learns about an attempt it holds."""
 
@@ -210,19 +241,30 @@ class RunRepository(Protocol):
         owner: str,
         limit: int,
         now: datetime,
-        lease_expires: datetime,
+        lease: float,
+        share: OwnerShare | None = None,
     ) -> list[Attempt]:
-        """Move up to ``limit`` due ``New`` tasks of these definitions to ``Aquired``, by id."""
+        """Move up to ``limit`` due ``New`` tasks of these definitions to ``Aquired``, by id.
+
+        Many per statement; each lease ends ``lease`` seconds from now on the database's clock.
+        With a ``share``, no plain owner gets more than its room in the claimer's slots.
+        """
         ...
 
-    async def start(self, attempt: Attempt, *, now: datetime, lease_expires: datetime) -> bool:
+    async def start_many(
+        self, attempts: Sequence[Attempt], *, now: datetime, lease: float
+    ) -> set[int]:
+        """``Aquired`` → ``Started`` for every attempt still held; the ids that started."""
+        ...
+
+    async def start(self, attempt: Attempt, *, now: datetime, lease: float) -> bool:
         """``Aquired`` → ``Started``; LastStarted = now; progress, Response and Result reset."""
         ...
 
     async def heartbeat(
-        self, attempts: Sequence[Attempt], *, now: datetime, lease_expires: datetime
+        self, attempts: Sequence[Attempt], *, now: datetime, lease: float
     ) -> dict[int, LeaseStatus]:
-        """Renew the leases (and ``updated``) of held attempts; status by task id."""
+        """Renew the leases (database clock) and ``updated`` of held attempts; status by id."""
         ...
 
     async def inspect(self, attempts: Sequence[Attempt]) -> dict[int, LeaseStatus]:
@@ -233,6 +275,14 @@ class RunRepository(Protocol):
         self, attempt: Attempt, percent: int, description: str, *, now: datetime
     ) -> bool:
         """Write ProgressPercent and ProgressDescription of a ``Started`` attempt."""
+        ...
+
+    async def conclude(
+        self, ends: Sequence[tuple[Attempt, End]], *, now: datetime
+    ) -> list[BatchTaskState | None]:
+        """End many attempts at once (finish, retry or release each); the state written for
+        each, ``None`` where the attempt was fenced out. The rules of :meth:`finish`,
+        :meth:`retry` and :meth:`release` hold for each, as if written one by one."""
         ...
 
     async def finish(
@@ -258,7 +308,8 @@ class RunRepository(Protocol):
     async def reap(
         self, *, now: datetime, actor: str, limit: int = 100
     ) -> list[tuple[int, BatchTaskState]]:
-        """Expired leases → ``New`` when starts remain, else ``Failed`` ``[SR_BATCH_WORKER_LOST]``."""
+        """Leases expired on the database's clock → ``New`` when starts remain, else ``Failed``
+        ``[SR_BATCH_WORKER_LOST]`` (``now`` stamps the change and its event)."""
         ...
 
     async def request_stop(

@@ -33,6 +33,12 @@ FRAGMENTS = {
     "skip_locked": " FOR UPDATE SKIP LOCKED",
     "skip_locked_of_t": " FOR UPDATE OF t SKIP LOCKED",
     "text_rows": "SELECT unnest(CAST(:{0} AS text[])) AS v",
+    "db_now": "(now() AT TIME ZONE 'UTC')",
+    "lease_until": "((now() AT TIME ZONE 'UTC') + make_interval(secs => :{0}))",
+    "pair_rows": (
+        "SELECT (e ->> 0)::integer AS a, (e ->> 1)::integer AS b"
+        " FROM jsonb_array_elements(CAST(:{0} AS jsonb)) AS e"
+    ),
     "member": "= ANY(:{0})",
     "pair_member": (
         "IN (SELECT (e ->> 0)::integer, (e ->> 1)::integer"

@@ -33,6 +33,12 @@ FRAGMENTS = {
     "skip_locked": "",
     "skip_locked_of_t": "",
     "text_rows": "SELECT value AS v FROM json_each(:{0})",
+    "db_now": "strftime('%Y-%m-%d %H:%M:%f000', 'now')",
+    "lease_until": "strftime('%Y-%m-%d %H:%M:%f000', 'now', :{0} || ' seconds')",
+    "pair_rows": (
+        "SELECT json_extract(value, '$[0]') AS a, json_extract(value, '$[1]') AS b"
+        " FROM json_each(:{0})"
+    ),
     "member": "IN (SELECT value FROM json_each(:{0}))",
     "pair_member": (
         "IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(:{0}))"

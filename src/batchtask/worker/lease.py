@@ -19,7 +19,6 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 
 from batchtask.domain.clock import Clock
 from batchtask.domain.errors import StorageUnavailable
@@ -103,7 +102,7 @@ class LeaseKeeper:
             statuses = await self._runs.heartbeat(
                 [h.attempt for h in held],
                 now=now,
-                lease_expires=now + timedelta(seconds=self._lease),
+                lease=self._lease,
             )
         except StorageUnavailable as exc:
             log.warning("heartbeat failed: %s", exc)

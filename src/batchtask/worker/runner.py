@@ -24,11 +24,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import secrets
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
@@ -41,12 +43,16 @@ from batchtask.domain.clock import Clock
 from batchtask.domain.ports import (
     Attempt,
     ChangeFeed,
+    End,
     LeaseStatus,
+    OwnerShare,
+    Requeue,
     RunRepository,
     WorkerRegistry,
 )
 from batchtask.domain.state import BatchTaskState
 from batchtask.domain.worker_info import WorkerInfo
+from batchtask.worker.batching import Batcher
 from batchtask.worker.context import TaskContext, TaskInfo
 from batchtask.worker.execution import Execution, HandlerResult
 from batchtask.worker.lease import LeaseKeeper
@@ -81,7 +87,15 @@ class WorkerConfig:
     poll_interval: float = 0.5
     cancel_grace: float = 10.0
     shutdown_grace: float = 10.0
+    #: Share of the slots one plain owner may hold (1 = no limit); system tasks are not capped.
+    owner_share: float = 0.5
     owner: str = field(default_factory=default_owner)
+
+    @property
+    def owner_cap(self) -> int:
+        """Slots one plain owner may hold: the share of ``concurrency``, at least one."""
+        return max(1, math.floor(self.owner_share * self.concurrency + 1e-9))
+
     #: ``embedded`` (inside ``serve``) or ``standalone`` (``batchtask worker``), as registered.
     kind: str = "standalone"
 
@@ -199,6 +213,10 @@ class Worker:
         )  # fmt: skip
         self._scheduler = PeriodicScheduler(runs, clock, periodic, actor=self._actor)
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        #: Owner (AssociateId) of every attempt in ``_tasks``: what the claim's share counts.
+        self._owners: dict[int, int] = {}
+        self._starts: Batcher[Attempt, bool] = Batcher(self._write_starts)
+        self._ends: Batcher[tuple[Attempt, End], BatchTaskState | None] = Batcher(self._write_ends)
         self._active: dict[int, _Run] = {}
         self._closing = False
         self._releasing = False
@@ -296,11 +314,10 @@ class Worker:
         while not self._closing:
             free = self.config.concurrency - len(self._tasks)
             if free > 0:
-                now = self._clock.now()
                 try:
                     attempts = await self._runs.claim(
-                        definition_ids, owner=self.owner, limit=free, now=now,
-                        lease_expires=now + timedelta(seconds=self.config.lease),
+                        definition_ids, owner=self.owner, limit=free, now=self._clock.now(),
+                        lease=self.config.lease, share=self._share(),
                     )  # fmt: skip
                 except Exception as exc:  # database away or failing: retry, never die
                     log.warning("claiming failed (%s); retrying in %.1f s", exc, delay)
@@ -310,17 +327,29 @@ class Worker:
                 delay = self.config.poll_interval
                 for attempt in attempts:
                     self._launch(attempt)
-                if len(attempts) == free and not self._closing:
-                    continue  # there may be more: claim again at once when a slot frees
+                if attempts and not self._closing:
+                    # There may be more (of other owners, past the share's window): claim again
+                    # at once while slots are free, wait for one when none is.
+                    if len(attempts) < free:
+                        continue
+                    await self._wakeup.wait(self.config.poll_interval)
+                    continue
             await self._wakeup.wait(self.config.poll_interval)
+
+    def _share(self) -> OwnerShare | None:
+        if self.config.owner_cap >= self.config.concurrency:
+            return None
+        return OwnerShare(self.config.owner_cap, Counter(self._owners.values()))
 
     def _launch(self, attempt: Attempt) -> None:
         self.stats.claimed += 1
         task = asyncio.create_task(self._attempt(attempt), name=f"batchtask-{attempt.task_id}")
         self._tasks[attempt.task_id] = task
+        self._owners[attempt.task_id] = attempt.task.associate_id
 
         def done(_: asyncio.Task[None]) -> None:
             self._tasks.pop(attempt.task_id, None)
+            self._owners.pop(attempt.task_id, None)
             self._wakeup.poke()
             if not _.cancelled() and _.exception() is not None:
                 log.error("task %s: worker error", attempt.task_id, exc_info=_.exception())
@@ -349,10 +378,8 @@ class Worker:
         if spec is None:  # cannot happen unless a definition was renamed under us
             await self._persist(lambda: self._runs.release(attempt, now=self._clock.now()))
             return
-        now = self._clock.now()
-        lease = now + timedelta(seconds=self.config.lease)
         try:
-            started = await self._runs.start(attempt, now=now, lease_expires=lease)
+            started = await self._starts.submit(attempt)
         except Exception as exc:  # database away: leave it to the lease and the reaper
             log.warning(
                 "task %s: could not start (%s); the reaper will return it", attempt.task_id, exc
@@ -432,15 +459,28 @@ class Worker:
     async def _record(
         self, attempt: Attempt, outcome: Finish | Retry | Release
     ) -> BatchTaskState | None:
-        now = self._clock.now()
+        end: End
         if isinstance(outcome, Finish):
-            return await self._runs.finish(attempt, outcome.completion, now=now)
-        if isinstance(outcome, Retry):
-            return await self._runs.retry(
-                attempt, now=now, response=outcome.response,
-                run_after=now + timedelta(seconds=outcome.delay),
+            end = outcome.completion
+        elif isinstance(outcome, Retry):
+            end = Requeue(
+                self._clock.now() + timedelta(seconds=outcome.delay), outcome.response,
+                reason=f"retry in {outcome.delay:.1f} s",
             )  # fmt: skip
-        return await self._runs.release(attempt, now=now)
+        else:
+            end = Requeue(None, None, released=True, reason="released")
+        return await self._ends.submit((attempt, end))
+
+    async def _write_starts(self, attempts: Sequence[Attempt]) -> list[bool]:
+        """One statement starts every attempt launched together."""
+        started = await self._runs.start_many(
+            attempts, now=self._clock.now(), lease=self.config.lease
+        )
+        return [attempt.task_id in started for attempt in attempts]
+
+    async def _write_ends(self, ends: Sequence[tuple[Attempt, End]]) -> list[BatchTaskState | None]:
+        """One statement records every attempt that ended together."""
+        return await self._runs.conclude(ends, now=self._clock.now())
 
     def _count(
         self, run: _Run, written: BatchTaskState | None, reason: Abort | None, *, handler_ok: bool

@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.server
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -168,7 +167,7 @@ async def test_retention_purges_old_finished_tasks_by_state(
         task_id = await store.tasks.create(NewTask("t", 1), now=clock.now(), actor="t")
         (attempt,) = await store.runs.claim(
             list(ids.values()), owner="w", limit=1, now=clock.now(),
-            lease_expires=clock.now() + timedelta(seconds=30),
+            lease=30,
         )  # fmt: skip
         await store.runs.finish(attempt, Completion(state), now=clock.now())
         created.append(task_id)
@@ -181,3 +180,15 @@ async def test_retention_purges_old_finished_tasks_by_state(
     assert ctx.snapshot().result == "2 tasks deleted"
     left = [task_id for task_id in created if await store.tasks.get(task_id) is not None]
     assert left == created[2:]
+
+
+def test_built_ins_have_a_default_maximum_runtime(tmp_path: Path) -> None:
+    """Issue 11 #7: built-ins without a timeout of their own get BUILTIN_TIMEOUT (default an
+    hour; 0 = none), so a day-long sleep cannot hold a slot for a day."""
+
+    def timeouts(**settings: Any) -> dict[str, float | None]:
+        return {spec.name: spec.timeout for spec in builtin_definitions(env(tmp_path, **settings))}
+
+    assert set(timeouts().values()) == {3600.0}
+    assert timeouts(builtin_timeout=120)["batchtask.sleep"] == 120
+    assert set(timeouts(builtin_timeout=0).values()) == {None}

@@ -65,9 +65,9 @@ async def running(
         await asyncio.wait_for(task, 10)
 
 
-async def create(store: Store, name: str, **parameters: str) -> int:
+async def create(store: Store, name: str, owner: int = 1, **parameters: str) -> int:
     return await store.tasks.create(
-        NewTask(name=name, associate_id=1, parameters=parameters),
+        NewTask(name=name, associate_id=owner, parameters=parameters),
         now=SystemClock().now(),
         actor="test",
     )
@@ -307,3 +307,28 @@ class TestProcessIsolation:
             S.Failed, "the task's process exited with code 3",
         )  # fmt: skip
         assert worker.stats.failed == 1
+
+
+class TestFairness:
+    """Issue 11 #7: one plain user cannot occupy every slot for a day."""
+
+    async def test_one_users_long_sleeps_do_not_starve_another_users_task(
+        self, store: Store, tmp_path: Path
+    ) -> None:
+        """Four day-long sleeps of user 1 on four slots: user 2's task still runs at once."""
+        hogs = [await create(store, "batchtask.sleep", owner=1, seconds="86400") for _ in range(4)]
+        async with running(store, tmp_path, concurrency=4) as worker:
+            await wait_for(store, hogs[0], (S.Started,))
+            other = await create(store, "batchtask.sleep", owner=2, seconds="0")
+            task = await wait_for(store, other, seconds=5)
+            assert task.state is S.Succeeded
+            held = [await store.tasks.get(h) for h in hogs]
+            assert sum(t is not None and t.state is S.Started for t in held) == 2
+            assert worker.running == 2
+
+    async def test_system_tasks_are_not_capped(self, store: Store, tmp_path: Path) -> None:
+        """The operator's own (system) tasks may use every slot."""
+        ids = [await create(store, "batchtask.sleep", owner=0, seconds="30") for _ in range(4)]
+        async with running(store, tmp_path, concurrency=4):
+            for task_id in ids:
+                await wait_for(store, task_id, (S.Started,))

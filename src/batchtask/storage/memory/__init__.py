@@ -9,6 +9,7 @@ with another process.
 
 from __future__ import annotations
 
+from batchtask.domain.clock import Clock, SystemClock
 from batchtask.storage.memory.accounts import (
     MemoryCredentialRepository,
     MemoryThrottleRepository,
@@ -32,13 +33,15 @@ _DATABASES: dict[str, Tables] = {}
 class MemoryStore:
     """Every repository over one in-memory database."""
 
-    def __init__(self, tables: Tables | None = None) -> None:
+    def __init__(self, tables: Tables | None = None, *, clock: Clock | None = None) -> None:
         self.tables = tables if tables is not None else Tables()
+        #: The "database's clock" of leases (a test may pass its fake clock).
+        self.clock = clock or SystemClock()
         self._tasks = MemoryTaskRepository(self.tables)
         self._users = MemoryUserRepository(self.tables)
         self._credentials = MemoryCredentialRepository(self.tables)
         self._throttle = MemoryThrottleRepository(self.tables)
-        self._runs = MemoryRunRepository(self.tables, self._tasks)
+        self._runs = MemoryRunRepository(self.tables, self._tasks, self.clock)
         self._admin = MemoryAdminRepository(self.tables, self._tasks, self._runs)
         self._workers = MemoryWorkerRegistry(self.tables)
         self._stats = MemoryStatsRepository(self.tables)
@@ -96,10 +99,10 @@ class MemoryStore:
         """Nothing to release (the rows stay while the process runs)."""
 
 
-def open_memory(url: str) -> MemoryStore:
+def open_memory(url: str, *, clock: Clock | None = None) -> MemoryStore:
     """The store of ``memory://name``: one shared database per name in this process."""
     if not url.startswith("memory://"):
         raise ValueError(f"not a memory URL: {url!r}")
     name = url[len("memory://") :]
     tables = _DATABASES.setdefault(name, Tables()) if name else Tables()
-    return MemoryStore(tables)
+    return MemoryStore(tables, clock=clock)

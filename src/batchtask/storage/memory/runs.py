@@ -1,5 +1,6 @@
 """``RunRepository`` in memory: the contract of ``storage/runs`` (fencing, cancel wins, the claim
-index, reaping, retention, periodic tasks) over plain records. Nothing is pushed: workers poll."""
+index, owner shares, reaping, retention, periodic tasks) over plain records. The "database's
+clock" of leases is the clock the store was given. Nothing is pushed: workers poll."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
+from batchtask.domain.clock import Clock
 from batchtask.domain.ports import (
     Attempt,
     Completion,
     DefinitionPolicy,
+    End,
     LeaseStatus,
+    OwnerShare,
     Subscription,
     TaskEvent,
 )
@@ -20,6 +24,7 @@ from batchtask.domain.task import SYSTEM_ASSOCIATE, NewTask
 from batchtask.storage.definitions import clip
 from batchtask.storage.memory.tables import DefinitionRow, Tables, TaskRow, visible
 from batchtask.storage.memory.tasks import MemoryTaskRepository, definition_id
+from batchtask.storage.runs.claims import claim_plan
 from batchtask.storage.runs.leases import statuses
 from batchtask.storage.runs.part import CANCELLED, SUCCESS, WORKER_LOST, actor
 
@@ -30,9 +35,14 @@ _HELD = frozenset({S.Aquired, S.Started})
 class MemoryRunRepository:
     """The runtime's reads and fenced writes over one in-memory database."""
 
-    def __init__(self, tables: Tables, tasks: MemoryTaskRepository) -> None:
+    def __init__(self, tables: Tables, tasks: MemoryTaskRepository, clock: Clock) -> None:
         self._t = tables
         self._tasks = tasks
+        self._clock = clock
+
+    def _lease(self, seconds: float) -> datetime:
+        """A lease's end on the database's clock."""
+        return self._clock.now() + timedelta(seconds=seconds)
 
     def _held(self, attempt: Attempt) -> TaskRow | None:
         row = self._t.tasks.get(attempt.task_id)
@@ -70,17 +80,31 @@ class MemoryRunRepository:
         owner: str,
         limit: int,
         now: datetime,
-        lease_expires: datetime,
+        lease: float,
+        share: OwnerShare | None = None,
     ) -> list[Attempt]:
-        """Up to ``limit`` due ``New`` tasks of these definitions → ``Aquired``, oldest first."""
+        """Up to ``limit`` due ``New`` tasks of these definitions → ``Aquired``, oldest first,
+        no plain owner beyond its room in the claimer's share."""
         known = set(definition_ids)
-        due = [
-            row
-            for _, row in sorted(self._t.tasks.items())
-            if row.state is S.New
-            and row.definition_id in known
-            and (row.run_after is None or row.run_after <= now)
-        ][: max(0, limit)]
+        full, room_list, room = claim_plan(limit, share)
+        rooms = dict(room_list)
+        taken: dict[int, int] = {}
+        due: list[TaskRow] = []
+        for _, row in sorted(self._t.tasks.items()):
+            who = row.registered_associate_id
+            if len(due) >= limit:
+                break
+            if (
+                row.state is not S.New
+                or row.definition_id not in known
+                or (row.run_after is not None and row.run_after > now)
+                or who in full
+                or taken.get(who, 0) >= rooms.get(who, room)
+            ):
+                continue
+            taken[who] = taken.get(who, 0) + 1
+            due.append(row)
+        lease_expires = self._lease(lease)
         if not all(self._t.claimable(row.id, row.start_count + 1) for row in due):
             return []  # the claim index refuses the whole claim, as the rolled-back SQL does
         attempts = []
@@ -96,13 +120,22 @@ class MemoryRunRepository:
             )
         return attempts
 
-    async def start(self, attempt: Attempt, *, now: datetime, lease_expires: datetime) -> bool:
+    async def start_many(
+        self, attempts: Sequence[Attempt], *, now: datetime, lease: float
+    ) -> set[int]:
+        """``Aquired`` → ``Started`` for every attempt still held; the ids that started."""
+        return {a.task_id for a in attempts if self._start(a, now=now, lease=lease)}
+
+    async def start(self, attempt: Attempt, *, now: datetime, lease: float) -> bool:
         """``Aquired`` → ``Started``; LastStarted = now; progress, Response and Result reset."""
+        return self._start(attempt, now=now, lease=lease)
+
+    def _start(self, attempt: Attempt, *, now: datetime, lease: float) -> bool:
         row = self._held(attempt)
         if row is None or row.state is not S.Aquired:
             return False
         row.state, row.last_started, row.lease_expires, row.updated = (
-            S.Started, now, lease_expires, now,
+            S.Started, now, self._lease(lease), now,
         )  # fmt: skip
         row.progress_percent, row.progress_description, row.response, row.result = 0, "", "", ""
         self._t.log(TaskEvent(row.id, now, actor(attempt), S.Aquired, S.Started,
@@ -111,9 +144,10 @@ class MemoryRunRepository:
         return True
 
     async def heartbeat(
-        self, attempts: Sequence[Attempt], *, now: datetime, lease_expires: datetime
+        self, attempts: Sequence[Attempt], *, now: datetime, lease: float
     ) -> dict[int, LeaseStatus]:
         """Renew the leases of every held attempt; status by task id."""
+        lease_expires = self._lease(lease)
         held: dict[int, bool] = {}
         for attempt in attempts:
             row = self._held(attempt)
@@ -145,10 +179,38 @@ class MemoryRunRepository:
         self._t.touched(row, shown)
         return True
 
+    async def conclude(
+        self, ends: Sequence[tuple[Attempt, End]], *, now: datetime
+    ) -> list[BatchTaskState | None]:
+        """End many attempts; the state written for each, ``None`` where fenced out."""
+        for _, end in ends:
+            if isinstance(end, Completion) and end.state not in FINISHED:
+                raise ValueError(f"not a finished state: {end.state!r}")
+        return [
+            self._finish(attempt, end, now=now)
+            if isinstance(end, Completion)
+            else self._requeue(
+                attempt,
+                now=now,
+                run_after=end.run_after,
+                response=end.response,
+                released=end.released,
+                reason=end.reason,
+            )
+            for attempt, end in ends
+        ]
+
     async def finish(
         self, attempt: Attempt, completion: Completion, *, now: datetime
     ) -> BatchTaskState | None:
         """End the attempt; a requested Stop turns success into ``Failed``/cancelled."""
+        if completion.state not in FINISHED:
+            raise ValueError(f"not a finished state: {completion.state!r}")
+        return self._finish(attempt, completion, now=now)
+
+    def _finish(
+        self, attempt: Attempt, completion: Completion, *, now: datetime
+    ) -> BatchTaskState | None:
         if completion.state not in FINISHED:
             raise ValueError(f"not a finished state: {completion.state!r}")
         row = self._held(attempt)
@@ -230,12 +292,16 @@ class MemoryRunRepository:
     async def reap(
         self, *, now: datetime, actor: str, limit: int = 100
     ) -> list[tuple[int, BatchTaskState]]:
-        """Expired leases → ``New`` if starts remain, else ``Failed`` ``[SR_BATCH_WORKER_LOST]``."""
+        """Leases expired on the database's clock → ``New`` if starts remain, else ``Failed``
+        ``[SR_BATCH_WORKER_LOST]``."""
+        clock = self._clock.now()
         expired = sorted(
             (
                 row
                 for row in self._t.tasks.values()
-                if row.state in _HELD and row.lease_expires is not None and row.lease_expires < now
+                if row.state in _HELD
+                and row.lease_expires is not None
+                and row.lease_expires < clock
             ),
             key=lambda row: row.lease_expires or now,
         )[:limit]

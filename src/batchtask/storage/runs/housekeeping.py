@@ -28,11 +28,12 @@ class Housekeeping(Attempts):
     async def reap(
         self, *, now: datetime, actor: str, limit: int = 100
     ) -> list[tuple[int, BatchTaskState]]:
-        """Expired leases → ``New`` if starts remain, else ``Failed`` ``[SR_BATCH_WORKER_LOST]``."""
+        """Leases expired on the database's clock → ``New`` if starts remain, else ``Failed``
+        ``[SR_BATCH_WORKER_LOST]``; ``now`` stamps the changes and their events."""
         sql = self._housekeeping
         reaped: list[tuple[int, BatchTaskState]] = []
         async with self._db.transaction() as db:
-            rows = await sql.expired.fetch(db, now=db.ts(now), limit=limit)
+            rows = await sql.expired.fetch(db, limit=limit)
             for task_id, start_count, releases, stored, cancel, restarts, owner in rows:
                 before = state(stored)
                 why = f"lease of {owner} expired"

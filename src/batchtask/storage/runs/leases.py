@@ -21,15 +21,16 @@ class Leases(Part):
         self._leases = load("leases", db)
 
     async def heartbeat(
-        self, attempts: Sequence[Attempt], *, now: datetime, lease_expires: datetime
+        self, attempts: Sequence[Attempt], *, now: datetime, lease: float
     ) -> dict[int, LeaseStatus]:
-        """Renew the leases of every held attempt in one statement; status by task id."""
+        """Renew the leases of every held attempt in one statement (``lease`` seconds on the
+        database's clock); status by task id."""
         if not attempts:
             return {}
         db = self._db
         rows = await self._leases.heartbeat.fetch(
             db,
-            lease_expires=db.ts(lease_expires),
+            lease=float(lease),
             now=db.ts(now),
             fences=db.pairs([(a.task_id, a.start_count) for a in attempts]),
         )

@@ -6,7 +6,7 @@ SELECT t.batchtask_id, t.startcount, t.releasecount, t.state, t.cancel_requested
     COALESCE(d.autorestartcount, 0), t.lease_owner
 FROM batchtask t
 LEFT JOIN batchtaskdefinition d ON d.batchtaskdefinition_id = t.batchtaskdefinition_id
-WHERE t.state IN ({Aquired}, {Started}) AND t.lease_expires < :now
+WHERE t.state IN ({Aquired}, {Started}) AND t.lease_expires < {db_now}
 ORDER BY t.lease_expires LIMIT :limit{skip_locked_of_t}
 
 -- name: requeue_expired

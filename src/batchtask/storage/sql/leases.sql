@@ -1,7 +1,8 @@
--- Leases: heartbeats that renew every lease of a worker at once, status reads, progress.
+-- Leases: heartbeats that renew every lease of a worker at once, status reads, progress. Leases
+-- run on the database's clock ({lease_until:…}), so workers' clocks may disagree.
 
 -- name: heartbeat
-UPDATE batchtask SET lease_expires = :lease_expires, updated = :now
+UPDATE batchtask SET lease_expires = {lease_until:lease}, updated = :now
 WHERE {_held} AND (batchtask_id, startcount) {pair_member:fences}
 RETURNING batchtask_id, cancel_requested
 

@@ -7,7 +7,7 @@ list it in ``_modules``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from batchtask.config import Settings
@@ -28,8 +28,14 @@ class Environment:
 
 
 def builtin_definitions(env: Environment) -> list[Definition]:
-    """Every built-in definition."""
-    return [spec for module in _modules() for spec in module.definitions(env)]
+    """Every built-in definition; those without a timeout of their own get ``builtin_timeout``
+    (so a day-long sleep cannot hold a slot for a day unless the operator allows it)."""
+    limit = env.settings.builtin_timeout or None
+    return [
+        spec if spec.timeout is not None or limit is None else replace(spec, timeout=limit)
+        for module in _modules()
+        for spec in module.definitions(env)
+    ]
 
 
 def builtin_periodic(env: Environment) -> list[Periodic]:
