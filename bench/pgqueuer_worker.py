@@ -17,13 +17,13 @@ import sys
 from datetime import timedelta
 
 import asyncpg
-from pgqueuer import AsyncpgDriver, Job, QueueManager
+from pgqueuer import AsyncpgDriver, Job, Queries, QueueManager
 
 
 async def main(url: str, batch_size: int) -> None:
     """Work until SIGTERM."""
     connection = await asyncpg.connect(url)
-    manager = QueueManager(AsyncpgDriver(connection))
+    manager = QueueManager(Queries(AsyncpgDriver(connection)))
 
     @manager.entrypoint("noop")
     async def noop(job: Job) -> None:

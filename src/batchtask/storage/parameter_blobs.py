@@ -1,15 +1,15 @@
 """ParameterObjects: a BinaryObject holding UTF-8 JSON, linked to its task (SPEC §9).
 
 ``conceptualType`` ``StringDictionary``; the link is owner table 243, link type 6, rank 0, and the
-task's ``DetailsTable``/``DetailsRecord`` point at the BinaryObject. The one module that writes,
-reads and deletes them, for the API's tasks and for retention alike.
+task's ``DetailsTable``/``DetailsRecord`` point at the BinaryObject. The one module that encodes,
+decodes and deletes them (a task and its blob are inserted together by ``create`` in
+``sql/tasks.sql``), for the API's tasks and for retention alike.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
 from functools import lru_cache
 
 from batchtask.storage.database import Database
@@ -34,23 +34,6 @@ def _decoded(blob: bytes) -> tuple[tuple[str, str], ...]:
     """Decoded blobs, remembered: the same task is read far more often than it is written."""
     data = json.loads(blob)
     return tuple((str(key), str(value)) for key, value in data.items())
-
-
-async def insert(db: Database, parameters: dict[str, str], *, now: datetime, owner: int) -> int:
-    """Store a blob (inside the caller's transaction); its BinaryObject id."""
-    blob = encode(parameters)
-    row = await load("parameter_blobs", db).insert_blob.fetchrow(
-        db, size=len(blob), data=blob, now=db.ts(now), associate_id=owner
-    )
-    assert row is not None  # noqa: S101 - RETURNING
-    return int(row[0])
-
-
-async def link(db: Database, blob_id: int, task_id: int, *, now: datetime, owner: int) -> None:
-    """Link a stored blob to its task."""
-    await load("parameter_blobs", db).insert_link.execute(
-        db, blob_id=blob_id, task_id=task_id, now=db.ts(now), associate_id=owner
-    )
 
 
 async def delete_of(db: Database, task_ids: Sequence[int]) -> int:

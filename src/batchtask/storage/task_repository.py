@@ -16,10 +16,9 @@ from batchtask.domain.archive_query import ArchiveQuery, ArchiveRow
 from batchtask.domain.clock import SystemClock
 from batchtask.domain.ports import TaskEvent, TaskFilter
 from batchtask.domain.state import BatchTaskState, CancellationBehaviour
-from batchtask.domain.task import BINARY_OBJECT_TABLE, BatchTask, NewTask, TaskOutcome, TaskUpdate
+from batchtask.domain.task import BatchTask, NewTask, TaskOutcome, TaskUpdate
 from batchtask.storage import event_log, parameter_blobs
 from batchtask.storage.database import Database
-from batchtask.storage.definitions import definition_id
 from batchtask.storage.filter_sql import COLUMN_SQL, bind, compile_filter, compile_order_by
 from batchtask.storage.queries import load
 from batchtask.storage.task_rows import state, task_from_row
@@ -47,39 +46,32 @@ class SqlTaskRepository:
         default_cancellation: CancellationBehaviour = CancellationBehaviour.CanCancel,
         source: str = "",
     ) -> int:
-        """Store a ``New`` task, its definition (lazily) and its ParameterObject blob."""
-        async with self._db.transaction() as db:
-            definition = await definition_id(db, new.name, now, default_cancellation)
-            details_table, details_record = new.details_table, new.details_record
-            blob_id = None
-            if new.parameters:
-                blob_id = await parameter_blobs.insert(
-                    db, new.parameters, now=now, owner=new.associate_id
-                )
-                details_table, details_record = BINARY_OBJECT_TABLE, blob_id
-            row = await self._sql.insert_task.fetchrow(
-                db,
-                definition_id=definition,
-                description=new.description,
-                dbtag=new.database_serial_number,
-                details_table=details_table,
-                details_record=details_record,
-                request=new.request,
-                now=db.ts(now),
-                associate_id=new.associate_id,
-                file_name=new.file_name,
-                context=new.context,
-                is_internal=db.flag(new.is_internal),
-            )
-            assert row is not None  # noqa: S101 - RETURNING
-            task_id = int(row[0])
-            if blob_id is not None:
-                await parameter_blobs.link(db, blob_id, task_id, now=now, owner=new.associate_id)
-            await event_log.append(
-                db,
-                TaskEvent(task_id, now, actor, None, BatchTaskState.New, 0, "created", source),
-            )
-        return task_id
+        """Store a ``New`` task, its definition (lazily), its ParameterObject blob and its
+        event (``sql/tasks.sql`` ``create``: one statement on PostgreSQL)."""
+        db = self._db
+        blob = parameter_blobs.encode(new.parameters) if new.parameters else None
+        row = await self._sql.create.fetchrow(
+            db,
+            name=new.name,
+            key=new.name.casefold(),
+            cancellation=int(default_cancellation),
+            now=db.ts(now),
+            data=blob,
+            size=0 if blob is None else len(blob),
+            associate_id=new.associate_id,
+            description=new.description,
+            dbtag=new.database_serial_number,
+            details_table=new.details_table,
+            details_record=new.details_record,
+            request=new.request,
+            file_name=new.file_name,
+            context=new.context,
+            is_internal=db.flag(new.is_internal),
+            actor=actor,
+            source=source,
+        )
+        assert row is not None  # noqa: S101 - RETURNING
+        return int(row[0])
 
     async def update(
         self, task_id: int, update: TaskUpdate, *, now: datetime, actor: str, source: str = ""

@@ -65,6 +65,7 @@ from batchtask.worker.wakeup import Wakeup
 
 log = logging.getLogger("batchtask.worker")
 
+_SUCCEEDED = frozenset({BatchTaskState.Succeeded, BatchTaskState.SucceededManualCleanup})
 #: Seconds between two progress writes of one task.
 PROGRESS_INTERVAL = 0.5
 
@@ -143,11 +144,21 @@ class _Run:
         )  # fmt: skip
         self.execution = Execution(spec, self.ctx, cancel, files_dir)
         self._timers: list[asyncio.TimerHandle] = []
+        #: Called once, on the loop, at the handler's first report (starts the progress writer:
+        #: most tasks never report, and a task per attempt would cost them for nothing).
+        self.on_first_change: Callable[[], None] | None = None
+        self.flusher: asyncio.Task[None] | None = None
 
     def notify(self) -> None:
         """The handler reported something (from any thread)."""
         with contextlib.suppress(RuntimeError):  # loop closed: the attempt is long over
-            self.loop.call_soon_threadsafe(self.changed.set)
+            self.loop.call_soon_threadsafe(self._changed)
+
+    def _changed(self) -> None:
+        self.changed.set()
+        first, self.on_first_change = self.on_first_change, None
+        if first is not None:
+            first()
 
     def abort(self, reason: Abort, grace: float) -> None:
         """Ask the handler to stop, and interrupt it after ``grace`` seconds."""
@@ -395,12 +406,16 @@ class Worker:
             run.later(spec.timeout, lambda: run.abort(Abort.TIMED_OUT, self.config.cancel_grace))
         if self._releasing:
             run.abort(Abort.SHUTDOWN, grace=0)
-        flusher = asyncio.create_task(self._flush_progress(run))
+        run.on_first_change = lambda: setattr(
+            run, "flusher", asyncio.create_task(self._flush_progress(run))
+        )
         try:
             result = await run.execution.run()
         finally:
             run.cancel_timers()
-            flusher.cancel()
+            run.on_first_change = None
+            if run.flusher is not None:
+                run.flusher.cancel()
         try:
             await self._conclude(run, result)
         finally:
@@ -422,8 +437,10 @@ class Worker:
     async def _flush_progress(self, run: _Run) -> None:
         """At most one progress write per ``PROGRESS_INTERVAL``, the first one no sooner than that
         after the start (short tasks write none); the last value always rides on the final write."""
+        wait = PROGRESS_INTERVAL - (time.monotonic() - run.started)
         while True:
-            await asyncio.sleep(PROGRESS_INTERVAL)
+            await asyncio.sleep(max(0.0, wait))
+            wait = PROGRESS_INTERVAL
             await run.changed.wait()
             run.changed.clear()
             progress = run.ctx.take_progress()
@@ -501,7 +518,9 @@ class Worker:
                 self.stats.cancelled += 1
         else:
             self.stats.succeeded += 1
-        log.info(
+        # Successes are the bulk and are in the event log: one line each only at debug level.
+        log.log(
+            logging.DEBUG if written in _SUCCEEDED else logging.INFO,
             "task %s (%s) attempt %s: %s after %.2f s", attempt.task_id, attempt.task.name,
             attempt.start_count, "fenced out" if written is None else written.name,
             time.monotonic() - run.started,

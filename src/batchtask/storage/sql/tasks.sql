@@ -39,3 +39,34 @@ SELECT batchtask_id, state, startcount FROM batchtask WHERE batchtask_id {member
 
 -- name: delete_tasks
 DELETE FROM batchtask WHERE batchtask_id {member:task_ids}
+
+-- name: create
+-- A New task with its definition (created lazily), its ParameterObject blob and link when it has
+-- parameters (:data not NULL), and its "created" event, in one transaction. Later statements find
+-- the new rows as the highest ids: the transaction holds SQLite's write lock, and AUTOINCREMENT
+-- ids only grow. PostgreSQL does it in one statement (sql/postgres/tasks.sql).
+INSERT INTO batchtaskdefinition (name, name_key, cancellation_behaviour, registered, updated)
+VALUES (:name, :key, :cancellation, :now, :now) ON CONFLICT (name_key) DO NOTHING;
+INSERT INTO binaryobject (conceptualtype, mimetype, originalsize, blobsize, binarydata,
+    registered, registered_associate_id, updated)
+SELECT 'StringDictionary', 'application/json', :size, :size, :data, :now, :associate_id, :now
+WHERE :data IS NOT NULL;
+INSERT INTO batchtask (batchtaskdefinition_id, description, dbtag, state, detailstable,
+    detailsrecord, request, registered, registered_associate_id, updated, updated_associate_id,
+    filename, context, isinternal)
+SELECT (SELECT batchtaskdefinition_id FROM batchtaskdefinition WHERE name_key = :key),
+    :description, :dbtag, {New},
+    CASE WHEN :data IS NULL THEN :details_table ELSE {BINARY_OBJECT_TABLE} END,
+    CASE WHEN :data IS NULL THEN :details_record
+        ELSE (SELECT MAX(binaryobject_id) FROM binaryobject) END,
+    :request, :now, :associate_id, :now, :associate_id, :file_name, :context, :is_internal;
+INSERT INTO binaryobjectlink (binaryobjectid, ownertable, ownerrecord, linktype, rank,
+    registered, registered_associate_id, updated)
+SELECT detailsrecord, {BATCH_TASK_TABLE}, batchtask_id, {BLOB_LINK_BATCH_TASK}, 0, :now,
+    :associate_id, :now
+FROM batchtask WHERE batchtask_id = (SELECT MAX(batchtask_id) FROM batchtask)
+    AND :data IS NOT NULL;
+INSERT INTO batchtask_event (batchtask_id, at, actor, from_state, to_state, startcount, reason,
+    source)
+SELECT MAX(batchtask_id), :now, :actor, NULL, {New}, 0, 'created', :source FROM batchtask
+RETURNING batchtask_id
