@@ -11,7 +11,9 @@ settings. Rows (see ``bench/README.md``):
 
 * raw constant (JSON size / XML size): a constant body as large as the real JSON / XML response;
 * raw asyncpg lookup: one ``fetchrow`` by primary key on ``batchtask``, then a constant body;
-* SQLite SOTicket JSON / SOTicket XML / Basic JSON and PostgreSQL SOTicket JSON / Basic JSON.
+* SQLite SOTicket JSON / SOTicket XML / Basic JSON and PostgreSQL SOTicket JSON / Basic JSON;
+* 2 processes: the raw constant and SQLite SOTicket JSON again with two granian workers
+  (``serve --workers 2``) on both cores, wrk still on core 1 (``--no-processes`` skips them).
 
 Each row: 2 s warm-up, then the measured wrk run, while the server's memory (VmRSS and PSS summed
 over the granian main process and its worker) is sampled every 100 ms. A row whose wrk run saw a
@@ -60,8 +62,8 @@ MB = 1_000_000
 # The bars from the issue.
 BAR_SOTICKET_JSON = 0.40
 BAR_P99_MS = 10.0
-BAR_BASIC = 0.30
-BAR_XML = 0.25
+BAR_BASIC = 0.35
+BAR_XML = 0.30
 BAR_POSTGRES = 0.80
 BAR_RSS_MB = 150.0
 
@@ -520,9 +522,12 @@ def cli(*args: str, env: dict[str, str]) -> str:
     return done.stdout
 
 
-def start_batchtask(db: Database, *, core: int, env: dict[str, str], work: Path) -> Server:
+def start_batchtask(
+    db: Database, *, core: int | str, env: dict[str, str], work: Path, workers: int = 1
+) -> Server:
     port = free_port()
     argv = [batchtask_exe(), "serve", "--demo", "--no-worker", "--port", str(port)]
+    argv += ["--workers", str(workers)]
     argv += ["--database", db.url]
     log = work / f"batchtask-{db.engine}-{port}.log"
     server = Server(f"batchtask ({db.engine})", argv, port=port, core=core, env=env, log=log)
@@ -689,6 +694,8 @@ class Bench:
         size: int,
         content_type: str,
         headers: dict[str, str],
+        workers: int = 1,
+        core: int | str | None = None,
         **extra: str,
     ) -> Row:
         row = self.rows.setdefault(key, Row(key, label))
@@ -700,11 +707,13 @@ class Bench:
             BENCH_BODY_SIZE=str(size),
             BENCH_CONTENT_TYPE=content_type,
             PYTHONPATH=str(BENCH_DIR),
+            BENCH_WORKERS=str(workers),
             **extra,
         )
         argv = [sys.executable, str(BENCH_DIR / "raw_app.py")]
         log = self.work / f"raw-{key}.log"
-        server = Server(label, argv, port=port, core=self.args.server_core, env=env, log=log)
+        where = self.args.server_core if core is None else core
+        server = Server(label, argv, port=port, core=where, env=env, log=log)
         try:
             server.wait_ready("/")
             self.measure(row, server, headers, size)
@@ -714,13 +723,21 @@ class Bench:
             server.stop()
         return row
 
-    def real(self, db: Database, cases: list[tuple[str, str, str, str]]) -> None:
+    def real(
+        self,
+        db: Database,
+        cases: list[tuple[str, str, str, str]],
+        *,
+        workers: int = 1,
+        core: int | str | None = None,
+    ) -> None:
         """The batchtask server on ``db``, one row per (key, label, scheme, accept)."""
-        print(f"batchtask on {db.engine} …", file=sys.stderr)
+        print(f"batchtask on {db.engine} ({workers} process(es)) …", file=sys.stderr)
         for key, label, _, _ in cases:
             self.rows.setdefault(key, Row(key, label))
+        where = self.args.server_core if core is None else core
         try:
-            server = start_batchtask(db, core=self.args.server_core, env=self.env, work=self.work)
+            server = start_batchtask(db, core=where, env=self.env, work=self.work, workers=workers)
         except RuntimeError as exc:
             for key, *_ in cases:
                 self.rows[key].problems.append(str(exc))
@@ -796,6 +813,24 @@ class Bench:
                     ("sqlite_basic_json", "SQLite Basic JSON", "Basic", JSON_ACCEPT),
                 ],
             )
+            if not args.no_processes:
+                both = f"{args.server_core},{args.client_core}"
+                self.raw(
+                    "raw_json_2p",
+                    f"raw constant ({sqlite.json_size} B), 2 processes",
+                    sqlite.json_size,
+                    json_type,
+                    {"Authorization": ticket, "Accept": JSON_ACCEPT},
+                    workers=2,
+                    core=both,
+                )
+                self.real(
+                    sqlite,
+                    [("sqlite_ticket_json_2p", "SQLite SOTicket JSON, 2 processes", "SOTicket",
+                      JSON_ACCEPT)],
+                    workers=2,
+                    core=both,
+                )  # fmt: skip
             pg_cases = [
                 ("pg_ticket_json", "PostgreSQL SOTicket JSON", "SOTicket", JSON_ACCEPT),
                 ("pg_basic_json", "PostgreSQL Basic JSON", "Basic", JSON_ACCEPT),
@@ -838,6 +873,7 @@ class Bench:
             "sqlite_basic_json": "raw_json",
             "pg_ticket_json": "raw_json",
             "pg_basic_json": "raw_json",
+            "sqlite_ticket_json_2p": "raw_json_2p",
         }
         bars: dict[str, list[tuple[str, Callable[[Row], float | None], float, bool]]] = {
             "sqlite_ticket_json": [
@@ -848,6 +884,7 @@ class Bench:
             "sqlite_basic_json": [("ratio", lambda r: r.ratio, BAR_BASIC, True)],
             "pg_ticket_json": [("vs asyncpg", lambda r: r.ratio_to_asyncpg, BAR_POSTGRES, True)],
             "pg_basic_json": [("vs asyncpg", lambda r: r.ratio_to_asyncpg, BAR_POSTGRES, True)],
+            "sqlite_ticket_json_2p": [("ratio", lambda r: r.ratio, BAR_SOTICKET_JSON, True)],
         }
         for key, row in rows.items():
             if key.startswith("raw_") and row.status == "ok":
@@ -1059,6 +1096,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="PostgreSQL server URL without a database (BENCH_PG_URL)",
     )
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL rows")
+    parser.add_argument(
+        "--no-processes", action="store_true", help="skip the 2-process rows (serve --workers 2)"
+    )
     parser.add_argument(
         "--noise",
         type=float,

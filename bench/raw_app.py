@@ -126,7 +126,7 @@ def main() -> None:
         address=os.environ.get("BENCH_HOST", "127.0.0.1"),
         port=int(os.environ.get("BENCH_PORT", "8000")),
         interface=Interfaces.ASGI,
-        workers=1,
+        workers=int(os.environ.get("BENCH_WORKERS", "1")),
         websockets=False,
         log_access=False,
         http1_settings=HTTP1Settings(header_read_timeout=10_000),

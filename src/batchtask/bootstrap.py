@@ -186,7 +186,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> GuardedApp:
         idle_timeout=settings.http_idle_timeout,
         body_timeout=settings.http_body_timeout,
     )
-    return create_http_app(build, close, limits)
+    return create_http_app(build, close, limits, metrics_dir=settings.metrics_dir)
 
 
 def app_from_env() -> GuardedApp:

@@ -48,6 +48,10 @@ class Settings:
     database_url: str = field(default_factory=default_database_url)
     host: str = "127.0.0.1"
     port: int = 8000
+    #: API processes of ``serve`` (granian workers); each runs its own embedded worker.
+    http_workers: int = 1
+    #: Folder where several API processes share their metrics (``serve`` makes one per run).
+    metrics_dir: str = ""
     #: The tenant segment accepted in ``/{ContextIdentifier}/api/v1/...``.
     context_identifier: str = "Cust00000"
     #: ``DatabaseSerialNumber`` (dbTag) given to new tasks.
@@ -270,6 +274,7 @@ def _problems(settings: Settings) -> list[str]:
         "use sqlite:///path/file.db or postgresql://user@host:port/db",
     )
     need(0 < settings.port < 65536, "port", "must be 1..65535")
+    need(1 <= settings.http_workers <= 64, "http_workers", "must be 1..64")
     need(
         bool(settings.context_identifier) and settings.context_identifier.isalnum(),
         "context_identifier",

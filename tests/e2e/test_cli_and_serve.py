@@ -149,3 +149,46 @@ def test_invalid_settings_stop_the_cli_with_a_clear_message(tmp_path: Path) -> N
     )
     assert result.returncode == 2
     assert "BATCHTASK_PORT" in result.stderr
+
+
+def test_several_api_processes_share_one_database_metrics_and_revocations(
+    tmp_path: Path,
+) -> None:
+    """`serve --workers 2` on SQLite: both processes answer and write; /metrics on either sums
+    the requests of both (within a second); a logout on one holds on every process within the
+    credential cache's second."""
+    database = f"sqlite:///{tmp_path / 'two.db'}"
+    assert cli("db", "upgrade", database=database).returncode == 0
+    cli("user", "add", "alice", "--password", "a long password", database=database)
+    for base, _ in serve(database, "--workers", "2"):
+        login = httpx.post(
+            base + "/login", json={"username": "alice", "password": "a long password"}
+        )
+        headers = {"Authorization": f"SOTicket {login.json()['Ticket']}"}
+        ids = set()
+        for _ in range(40):  # new connections: the kernel spreads them over both processes
+            with httpx.Client(base_url=base, headers=headers) as client:
+                created = client.post("/api/v1/BatchTask", json={"Name": "two.processes"})
+                assert created.status_code == 200
+                ids.add(int(created.text))
+        assert len(ids) == 40
+        deadline = time.monotonic() + 10
+        while True:
+            text = httpx.get(base + "/metrics").text
+            rows = [r for r in text.splitlines() if r.startswith("batchtask_http_requests_total")]
+            posts = sum(float(r.rsplit(" ", 1)[1]) for r in rows if 'method="POST"' in r)
+            if posts >= 41 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert posts >= 41  # 40 tasks and the login, whichever process answered them
+        assert httpx.post(base + "/logout", headers=headers).status_code in (200, 204)
+        deadline = time.monotonic() + 10
+        while True:
+            answers = {
+                httpx.get(f"{base}/api/v1/BatchTask/{min(ids)}", headers=headers).status_code
+                for _ in range(10)
+            }
+            if answers == {401} or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert answers == {401}

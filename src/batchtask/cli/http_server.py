@@ -31,7 +31,11 @@ def raise_file_limit(needed: int) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """Serve ``batchtask.bootstrap:app_from_env`` on ``HOST PORT``."""
+    """Serve ``batchtask.bootstrap:app_from_env`` on ``HOST PORT`` with ``HTTP_WORKERS`` processes.
+
+    Each process builds its own application after the fork: its own database connections (never
+    shared across processes), caches, stream hub and embedded worker.
+    """
     from granian.constants import Interfaces  # noqa: PLC0415 - keep module import light
     from granian.http import HTTP1Settings  # noqa: PLC0415
     from granian.server import Server  # noqa: PLC0415
@@ -48,7 +52,7 @@ def main(argv: list[str]) -> int:
         port=port,
         interface=Interfaces.ASGI,
         factory=True,
-        workers=1,
+        workers=settings.http_workers,
         websockets=False,
         log_access=False,
         backlog=max(1024, accept_limit),

@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import os
 import sys
+import tempfile
 from typing import Any
 
 from batchtask.bootstrap import close_services, open_services
@@ -26,6 +27,9 @@ def register(commands: Any) -> None:
     add_database(serve)
     serve.add_argument("--demo", action="store_true", help="create demo users and tasks when empty")
     serve.add_argument("--no-worker", action="store_true", help="do not run tasks in this process")
+    serve.add_argument(
+        "--workers", type=int, metavar="N", help="API processes (default 1; each embeds a worker)"
+    )
 
 
 async def prepare(settings: Settings, demo: bool) -> None:
@@ -50,13 +54,19 @@ async def prepare(settings: Settings, demo: bool) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Prepare the database, then serve until interrupted."""
-    overrides = {"host": args.host, "port": args.port}
+    overrides: dict[str, Any] = {
+        "host": args.host, "port": args.port, "http_workers": args.workers,
+    }  # fmt: skip
     if args.no_worker:
         overrides["worker"] = False
     settings = Settings.from_env(database_url=settings.database_url, **overrides)
     asyncio.run(prepare(settings, args.demo))
     os.environ[PREFIX + "DATABASE_URL"] = settings.database_url
     os.environ[PREFIX + "WORKER"] = "true" if settings.worker else "false"
+    os.environ[PREFIX + "HTTP_WORKERS"] = str(settings.http_workers)
+    if settings.http_workers > 1 and not settings.metrics_dir:
+        # Each process shares its metrics here; /metrics on any of them sums all.
+        os.environ[PREFIX + "METRICS_DIR"] = tempfile.mkdtemp(prefix="batchtask-metrics-")
 
     print(f"serving on http://{settings.host}:{settings.port}/api/v1/BatchTask", flush=True)
     sys.stderr.flush()

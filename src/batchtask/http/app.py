@@ -6,8 +6,10 @@ The services arrive through an async factory called at startup (the composition 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -21,6 +23,7 @@ from batchtask.http.connections import ConnectionGuard, ConnectionLimits, Guarde
 from batchtask.http.errors import MethodNotAllowed, RouteNotFound
 from batchtask.http.fast_lane import FastLane
 from batchtask.http.metrics import HttpMetrics, MetricsMiddleware
+from batchtask.http.metrics_share import MetricsShare
 from batchtask.http.respond import error_response, headers_of, query_of
 from batchtask.http.routes import (
     admin_queue,
@@ -123,13 +126,18 @@ def routes() -> list[BaseRoute]:
 
 
 def create_app(
-    build: ContextFactory, close: Closer, limits: ConnectionLimits | None = None
+    build: ContextFactory,
+    close: Closer,
+    limits: ConnectionLimits | None = None,
+    *,
+    metrics_dir: str = "",
 ) -> GuardedApp:
     """The ASGI application; ``build`` runs at startup and ``close`` at shutdown.
 
     The Starlette app sits behind the fast lane for ``GET /api/v1/BatchTask/{id}``, and both behind
     the connection guard (requests in flight, the body deadline; ``.guard``). ``.state`` of the
     result is the Starlette app's state (``state.ctx`` holds the services once started).
+    With ``metrics_dir`` (several API processes), ``/metrics`` sums every process's counters.
     """
     metrics = HttpMetrics()
 
@@ -137,9 +145,16 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         ctx = await build()
         app.state.ctx = ctx
+        sharing = None
+        if metrics_dir:
+            metrics.share = MetricsShare(Path(metrics_dir))
+            sharing = asyncio.create_task(metrics.share.run(metrics.snapshot))
         try:
             yield
         finally:
+            if sharing is not None:
+                sharing.cancel()
+                await asyncio.gather(sharing, return_exceptions=True)
             await close(ctx)
 
     app = Starlette(

@@ -4,6 +4,8 @@ Why not ``prometheus_client.Counter``/``Histogram`` per request: their label loo
 bucket scan cost about as much as a quarter of the hot read. Requests are recorded into plain
 dicts (one increment and one ``bisect``) and turned into metric families only when ``/metrics``
 is scraped, by a collector in the app's own registry (one registry per app, safe in tests).
+With several API processes each one also shares its counters (``metrics_share.py``) and a scrape
+adds the others' to its own.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from batchtask.http.metrics_share import MetricsShare, Snapshot
 
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -35,6 +39,13 @@ class _Latency:
         self.count += 1
         self.total += seconds
 
+    def add(self, buckets: list[int], count: int, total: float) -> None:
+        """Add another histogram of the same buckets (another process's)."""
+        if len(buckets) == len(self.buckets):
+            self.buckets = [a + b for a, b in zip(self.buckets, buckets, strict=True)]
+            self.count += count
+            self.total += total
+
 
 class HttpMetrics:
     """Request counts by (method, route, status) and latencies by (method, route)."""
@@ -43,7 +54,40 @@ class HttpMetrics:
         self.registry = registry or CollectorRegistry()
         self.counts: dict[tuple[str, str, int], int] = {}
         self.latencies: dict[tuple[str, str], _Latency] = {}
+        #: The folder shared with the other API processes (``serve --workers N``), if any.
+        self.share: MetricsShare | None = None
         self.registry.register(self)
+
+    def snapshot(self) -> Snapshot:
+        """This process's counters as plain JSON-able lists."""
+        return {
+            "counts": [[m, r, s, n] for (m, r, s), n in self.counts.items()],
+            "latencies": [
+                [m, r, list(lat.buckets), lat.count, lat.total]
+                for (m, r), lat in self.latencies.items()
+            ],
+        }
+
+    def _merged(self) -> tuple[dict[tuple[str, str, int], int], dict[tuple[str, str], _Latency]]:
+        """This process's counters plus every other process's latest ones."""
+        if self.share is None:
+            return self.counts, self.latencies
+        counts = dict(self.counts)
+        latencies: dict[tuple[str, str], _Latency] = {}
+        for key, own in self.latencies.items():
+            latencies[key] = copy = _Latency()
+            copy.add(own.buckets, own.count, own.total)
+        for peer in self.share.peers():
+            for method, route, status, count in peer.get("counts", []):
+                key3 = (str(method), str(route), int(status))
+                counts[key3] = counts.get(key3, 0) + int(count)
+            for method, route, buckets, count, total in peer.get("latencies", []):
+                key2 = (str(method), str(route))
+                merged = latencies.get(key2)
+                if merged is None:
+                    merged = latencies[key2] = _Latency()
+                merged.add([int(b) for b in buckets], int(count), float(total))
+        return counts, latencies
 
     def record(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one answered request."""
@@ -61,7 +105,8 @@ class HttpMetrics:
             "HTTP requests answered",
             labels=["method", "route", "status"],
         )
-        for (method, route, status), count in sorted(self.counts.items()):
+        all_counts, all_latencies = self._merged()
+        for (method, route, status), count in sorted(all_counts.items()):
             requests.add_metric([method, route, str(status)], count)
         yield requests
         durations = HistogramMetricFamily(
@@ -69,7 +114,7 @@ class HttpMetrics:
             "Time to answer an HTTP request",
             labels=["method", "route"],
         )
-        for (method, route), latency in sorted(self.latencies.items()):
+        for (method, route), latency in sorted(all_latencies.items()):
             cumulative, buckets = 0, []
             for bound, count in zip((*map(str, BUCKETS), "+Inf"), latency.buckets, strict=True):
                 cumulative += count
