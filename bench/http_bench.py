@@ -942,6 +942,8 @@ ORDER = [
     "sqlite_basic_json",
     "pg_ticket_json",
     "pg_basic_json",
+    "raw_json_2p",
+    "sqlite_ticket_json_2p",
 ]
 
 

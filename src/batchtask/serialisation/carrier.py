@@ -9,6 +9,7 @@ language, so their rendered form is cached.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -167,7 +168,67 @@ def _rendered_tail(rights: TaskRights, translator: Translator, xml: bool) -> byt
     return inner + _XML_CLOSE
 
 
+class _BodyCache:
+    """Rendered carriers by everything that changes their bytes, bounded by count and bytes.
+
+    The key is every rendered field of the task as read (its ``updated`` too), the caller's
+    rights, the translator (language and culture), zone, offset flag, ``$select`` and format.
+    ParameterObject and Created are left out: they never change after a task is created, and
+    ids are never reused. So a hit is byte-identical to rendering again, whatever changed in
+    between, in this process or another: a changed task reads back as a different key.
+    """
+
+    def __init__(self, entries: int = 4096, size: int = 16 * 1024 * 1024) -> None:
+        self._entries = entries
+        self._size = size
+        self._bytes = 0
+        self._bodies: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
+
+    def get(self, key: tuple[object, ...]) -> bytes | None:
+        body = self._bodies.get(key)
+        if body is not None:
+            self._bodies.move_to_end(key)
+        return body
+
+    def put(self, key: tuple[object, ...], body: bytes) -> None:
+        if len(body) > self._size // 64:
+            return
+        self._bodies[key] = body
+        self._bytes += len(body)
+        while len(self._bodies) > self._entries or self._bytes > self._size:
+            _, dropped = self._bodies.popitem(last=False)
+            self._bytes -= len(dropped)
+
+
+_BODIES = _BodyCache()
+
+
+def _body_key(
+    task: BatchTask, rights: TaskRights, options: RenderOptions, xml: bool
+) -> tuple[object, ...]:
+    return (
+        task.id, task.updated, task.state, task.start_count, task.last_started,
+        task.progress_percent, task.progress_description, task.result, task.response,
+        task.description, task.request, task.name, task.cancellation_behaviour, task.file_name,
+        task.context, task.database_serial_number, task.details_table, task.details_record,
+        task.is_internal, task.associate_id, rights, options.translator, options.zone,
+        options.offset, options.select, xml,
+    )  # fmt: skip
+
+
 def render_carrier(
+    task: BatchTask, rights: TaskRights, options: RenderOptions, *, xml: bool
+) -> bytes:
+    """The carrier's bytes, from the body cache when nothing that shapes them has changed."""
+    key = _body_key(task, rights, options, xml)
+    body = _BODIES.get(key)
+    if body is None:
+        body = _render_carrier(task, rights, options, xml=xml)
+        _BODIES.put(key, body)
+    return body
+
+
+def _render_carrier(
     task: BatchTask, rights: TaskRights, options: RenderOptions, *, xml: bool
 ) -> bytes:
     """The carrier's bytes; byte-identical to rendering ``batch_task_info`` whole.
