@@ -11,12 +11,14 @@ from batchtask.domain.clock import Clock, SystemClock
 from batchtask.http.app import create_app as create_http_app
 from batchtask.http.connections import ConnectionLimits, GuardedApp
 from batchtask.i18n.timezone import resolve_zone
+from batchtask.serialisation.log_format import JsonFormatter
 from batchtask.services.admin import AdminService
 from batchtask.services.auth import Authenticator, AuthPolicy, app_token_hashes
 from batchtask.services.container import Services
 from batchtask.services.jwt_verifier import PyJwtVerifier
 from batchtask.services.live import STATS_EVERY, LiveHub, LiveSettings
 from batchtask.services.password import PasswordHasher
+from batchtask.services.runtime_metrics import QueueSnapshot, RuntimeMetrics
 from batchtask.services.tasks import TaskService
 from batchtask.services.throttle import LoginThrottle, ThrottlePolicy
 from batchtask.services.users import UserService
@@ -101,6 +103,8 @@ async def open_services(
         base_zone=base_zone,
         admin=admin,
         live=live,
+        runtime=RuntimeMetrics(),
+        queue=QueueSnapshot(store, clock),
     )
 
 
@@ -138,6 +142,7 @@ def build_worker(
         periodic=[p for p in builtin_periodic(env) if registry.get(p.name) is not None],
         workers=services.store.workers,
         changes=services.store.changes,
+        metrics=services.runtime,
     )
 
 
@@ -189,6 +194,18 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> GuardedApp:
     return create_http_app(build, close, limits, metrics_dir=settings.metrics_dir)
 
 
+def configure_logging(settings: Settings) -> None:
+    """Log lines as text, or as one JSON object a line (``BATCHTASK_LOG_FORMAT=json``)."""
+    handler = logging.StreamHandler()
+    if settings.log_format.lower() == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level.upper())
+
+
 def app_from_env() -> GuardedApp:
     """Factory for the HTTP server process: settings from ``BATCHTASK_*`` variables.
 
@@ -196,9 +213,7 @@ def app_from_env() -> GuardedApp:
     process's own sockets (``http/connections.py``).
     """
     settings = Settings.from_env()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(settings)
     app = create_app(settings)
     app.guard.start_watching()
     return app

@@ -59,6 +59,8 @@ class Settings:
     #: Base time zone of stored local times (SO code or IANA name).
     base_timezone: str = "UTC"
     log_level: str = "info"
+    #: ``text`` (human) or ``json`` (one object a line, SPEC §10.3).
+    log_format: str = "text"
 
     # authentication
     basic_auth: bool = True
@@ -146,6 +148,8 @@ class Settings:
     stream_queue: int = 1000
     #: Seconds between looks at the change log when nothing is pushed (SQLite).
     stream_poll_interval: float = 0.1
+    #: ``batchtask worker``'s own ``/metrics`` port; 0 = none.
+    metrics_port: int = 0
 
     def __post_init__(self) -> None:
         problems = list(_problems(self))
@@ -324,6 +328,8 @@ def _problems(settings: Settings) -> list[str]:
     need(settings.retention_interval >= 1, "retention_interval", "must be at least 1")
     need(settings.pg_pool_size >= 1, "pg_pool_size", "must be at least 1")
     need(settings.stream_queue >= 1, "stream_queue", "must be at least 1")
+    need(settings.log_format.lower() in {"text", "json"}, "log_format", "text or json")
+    need(0 <= settings.metrics_port < 65536, "metrics_port", "must be 0..65535")
     need(0 < settings.stream_poll_interval <= 10, "stream_poll_interval", "must be 0..10 seconds")
     need(settings.throttle_window > 0, "throttle_window", "must be positive")
     need(settings.throttle_free_failures >= 1, "throttle_free_failures", "must be at least 1")

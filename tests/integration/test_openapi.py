@@ -39,7 +39,8 @@ _REGISTRY: Registry[Any] = Registry().with_resource(
 )
 _XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
 #: Served but deliberately not in the document: the document itself and its page.
-_UNDOCUMENTED = {"/api/openapi.json", "/api/docs", "/api/docs/static/{name}"}
+#: The document itself, its page, and "/" (a redirect to the console).
+_UNDOCUMENTED = {"/api/openapi.json", "/api/docs", "/api/docs/static/{name}", "/"}
 _ONLY_SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 

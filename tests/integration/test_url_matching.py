@@ -64,6 +64,15 @@ CALLS = [
     Call("GET", "/admin/api/definitions", 200),
     Call("GET", "/admin/api/workers", 200),
     Call("GET", "/admin/api/stats", 200),
+    # The console's pages: without a session they send the visitor to the login page.
+    Call("GET", "/", 302),
+    Call("GET", "/admin/", 303),
+    Call("GET", "/admin/login", 200),
+    Call("GET", "/admin/tasks", 303),
+    Call("GET", "/admin/tasks/{id}", 303),
+    Call("GET", "/admin/definitions", 303),
+    Call("GET", "/admin/workers", 303),
+    Call("GET", "/admin/static/{console_asset}", 200),
     # Streams never end on their own: a malformed Last-Event-ID shows the route matched (400).
     Call(
         "GET", "/admin/api/stream", 400, headers=lambda s: {**basic("alice"), "Last-Event-ID": "x"}
@@ -86,7 +95,7 @@ def _spellings(path: str) -> list[str]:
         return "/".join(p if p.startswith("{") else change(p) for p in parts)
 
     cased = [path, recase(str.lower), recase(str.upper), recase(str.swapcase)]
-    return [*cased, *(each + "/" for each in cased)]
+    return [*cased, *(each + "/" for each in cased if not each.endswith("/"))]
 
 
 def _fill(path: str, server: LiveServer, task_id: int) -> str:
@@ -96,6 +105,7 @@ def _fill(path: str, server: LiveServer, task_id: int) -> str:
         "{state}": "New",
         "{method}": "GetBatchTaskInfo",
         "{asset}": "docs.js",
+        "{console_asset}": "console.js",
     }
     for key, value in values.items():
         if key in path:
@@ -105,7 +115,7 @@ def _fill(path: str, server: LiveServer, task_id: int) -> str:
 
 def test_every_route_is_in_the_table() -> None:
     """The table covers every method of every route of the app (a new route must be added)."""
-    aliases = {"{new}": "{id}", "{state}": "{id}", "{asset}": "{name}"}
+    aliases = {"{new}": "{id}", "{state}": "{id}", "{asset}": "{name}", "{console_asset}": "{name}"}
 
     def template(path: str) -> str:
         for alias, name in aliases.items():

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import signal
 import sys
 from typing import Any
 
-from batchtask.bootstrap import build_worker, close_services, open_services
+from batchtask.bootstrap import build_worker, close_services, configure_logging, open_services
 from batchtask.cli.options import add_database
 from batchtask.config import Settings, SettingsError
+from batchtask.worker.metrics_server import MetricsServer
 
 
 def register(commands: Any) -> None:
@@ -33,6 +33,14 @@ def register(commands: Any) -> None:
         metavar="SECONDS",
         help="time running tasks get after SIGTERM before they are handed back (default 10)",
     )
+    worker.add_argument(
+        "--metrics-port", type=int, metavar="N",
+        help="serve this worker's Prometheus /metrics on port N (default: none)",
+    )  # fmt: skip
+    worker.add_argument(
+        "--metrics-host", default=None, metavar="HOST",
+        help="address for --metrics-port (default: BATCHTASK_HOST, 127.0.0.1)",
+    )  # fmt: skip
     worker.set_defaults(handler=run)
 
 
@@ -45,18 +53,25 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             lease=args.lease,
             heartbeat=args.heartbeat,
             shutdown_grace=args.grace,
+            metrics_port=args.metrics_port,
         )
     except SettingsError as exc:
         print(f"batchtask: invalid settings: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(settings)
     services = await open_services(settings)
     loop = asyncio.get_running_loop()
+    metrics: MetricsServer | None = None
     signals = (signal.SIGTERM, signal.SIGINT)
     try:
         worker = build_worker(services)
+        if settings.metrics_port:
+            metrics = MetricsServer(services.runtime, services.queue)
+            port = await metrics.start(args.metrics_host or settings.host, settings.metrics_port)
+            print(
+                f"worker metrics on http://{args.metrics_host or settings.host}:{port}/metrics",
+                flush=True,
+            )
         for signum in signals:
             loop.add_signal_handler(signum, worker.shutdown)
         running = asyncio.create_task(worker.run())
@@ -72,5 +87,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         for signum in signals:
             loop.remove_signal_handler(signum)
+        if metrics is not None:
+            await metrics.close()
         await close_services(services)
     return 0

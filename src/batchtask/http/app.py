@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from prometheus_client.registry import Collector
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -20,10 +21,12 @@ from starlette.routing import BaseRoute
 
 from batchtask.domain.errors import DomainError
 from batchtask.http.connections import ConnectionGuard, ConnectionLimits, GuardedApp
+from batchtask.http.console import assets, pages
 from batchtask.http.errors import MethodNotAllowed, RouteNotFound
 from batchtask.http.fast_lane import FastLane
 from batchtask.http.metrics import HttpMetrics, MetricsMiddleware
-from batchtask.http.metrics_share import MetricsShare
+from batchtask.http.metrics_share import MetricsShare, Snapshot
+from batchtask.http.request_id import RequestIdMiddleware
 from batchtask.http.respond import error_response, headers_of, query_of
 from batchtask.http.routes import (
     admin_queue,
@@ -39,6 +42,7 @@ from batchtask.http.routes import (
 )
 from batchtask.http.routing import TASK_PATTERN, TASK_TEMPLATE, Endpoint, Resource
 from batchtask.http.task_read import unexpected_error
+from batchtask.serialisation.prometheus import QueueCollector, RuntimeCollector
 from batchtask.services.container import Services
 
 ContextFactory = Callable[[], Awaitable[Services]]
@@ -114,6 +118,14 @@ def routes() -> list[BaseRoute]:
         _api("/admin/api/stats", GET=admin_queue.stats),
         _api("/admin/api/stream", GET=stream.stream),
         _api(admin + "/{id}/stream", GET=stream.task_stream),
+        _plain("/", GET=pages.root),
+        _plain("/admin/", GET=pages.overview),
+        _plain("/admin/login", GET=pages.login),
+        _plain("/admin/tasks", GET=pages.tasks),
+        _plain("/admin/tasks/{id}", GET=pages.task),
+        _plain("/admin/definitions", GET=pages.definitions),
+        _plain("/admin/workers", GET=pages.workers),
+        _plain("/admin/static/{name}", GET=assets.asset),
         _plain("/login", POST=session.login),
         _plain("/logout", POST=session.logout),
         _plain("/healthz", GET=operations.healthz),
@@ -145,21 +157,36 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         ctx = await build()
         app.state.ctx = ctx
+
+        def peers() -> list[Snapshot]:
+            share = metrics.share
+            return [] if share is None else [p["runtime"] for p in share.peers() if "runtime" in p]
+
+        runtime: list[Collector] = [RuntimeCollector(ctx.runtime, peers), QueueCollector(ctx.queue)]
+        for collector in runtime:
+            metrics.registry.register(collector)
         sharing = None
         if metrics_dir:
             metrics.share = MetricsShare(Path(metrics_dir))
-            sharing = asyncio.create_task(metrics.share.run(metrics.snapshot))
+            sharing = asyncio.create_task(
+                metrics.share.run(lambda: {**metrics.snapshot(), "runtime": ctx.runtime.snapshot()})
+            )
         try:
             yield
         finally:
             if sharing is not None:
                 sharing.cancel()
                 await asyncio.gather(sharing, return_exceptions=True)
+            for collector in runtime:
+                metrics.registry.unregister(collector)
             await close(ctx)
 
     app = Starlette(
         routes=routes(),
-        middleware=[Middleware(MetricsMiddleware, metrics=metrics)],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(MetricsMiddleware, metrics=metrics),
+        ],
         exception_handlers={
             DomainError: _domain_error,
             HTTPException: _http_error,

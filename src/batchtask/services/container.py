@@ -11,6 +11,7 @@ from batchtask.domain.ports import Store
 from batchtask.services.admin import AdminService
 from batchtask.services.auth import Authenticator
 from batchtask.services.live import LiveHub
+from batchtask.services.runtime_metrics import QueueSnapshot, RuntimeMetrics
 from batchtask.services.tasks import TaskService
 from batchtask.services.users import UserService
 
@@ -29,3 +30,7 @@ class Services:
     admin: AdminService
     #: The live stream's fan-out in this process.
     live: LiveHub
+    #: What this process's workers count (claims, retries, lost leases, durations).
+    runtime: RuntimeMetrics
+    #: The database's queue figures for ``/metrics``.
+    queue: QueueSnapshot

@@ -52,6 +52,8 @@ from batchtask.domain.ports import (
 )
 from batchtask.domain.state import BatchTaskState
 from batchtask.domain.worker_info import WorkerInfo
+from batchtask.services import log_context
+from batchtask.services.runtime_metrics import RuntimeMetrics
 from batchtask.worker.batching import Batcher
 from batchtask.worker.context import TaskContext, TaskInfo
 from batchtask.worker.execution import Execution, HandlerResult
@@ -193,8 +195,11 @@ class Worker:
         periodic: Sequence[Periodic] = (),
         workers: WorkerRegistry | None = None,
         changes: ChangeFeed | None = None,
+        metrics: RuntimeMetrics | None = None,
     ) -> None:
         self._runs = runs
+        #: Counters for ``/metrics`` (shared by the workers of one process).
+        self.metrics = metrics or RuntimeMetrics()
         self._registry = registry
         self._clock = clock
         self.config = config
@@ -275,6 +280,7 @@ class Worker:
 
     async def run(self) -> None:
         """Work until :meth:`shutdown`, then drain."""
+        log_context.worker_id.set(self.owner)  # every task started from here carries it
         background = [
             asyncio.create_task(self._wakeup.run(), name="batchtask-wakeup"),
             asyncio.create_task(self._keeper.run(), name="batchtask-lease-keeper"),
@@ -354,6 +360,7 @@ class Worker:
 
     def _launch(self, attempt: Attempt) -> None:
         self.stats.claimed += 1
+        self.metrics.claimed(1)
         task = asyncio.create_task(self._attempt(attempt), name=f"batchtask-{attempt.task_id}")
         self._tasks[attempt.task_id] = task
         self._owners[attempt.task_id] = attempt.task.associate_id
@@ -385,6 +392,8 @@ class Worker:
             self._keeper.check_soon()
 
     async def _attempt(self, attempt: Attempt) -> None:
+        log_context.task_id.set(attempt.task_id)  # this attempt's own asyncio task only
+        log_context.attempt.set(attempt.start_count)
         spec = self._registry.get(attempt.task.name)
         if spec is None:  # cannot happen unless a definition was renamed under us
             await self._persist(lambda: self._runs.release(attempt, now=self._clock.now()))
@@ -398,6 +407,7 @@ class Worker:
             started = False
         if not started:
             self.stats.lost += 1
+            self.metrics.lost()
             return
         run = _Run(attempt, spec, self.config.files_dir, asyncio.get_running_loop())
         self._active[attempt.task_id] = run
@@ -468,6 +478,8 @@ class Worker:
         )
         if isinstance(outcome, Drop):
             self.stats.lost += 1
+            self.metrics.lost()
+            self.metrics.finished(attempt.task.name, "lost", ending.elapsed)
             log.warning("task %s: no longer ours (lease lost); dropped", attempt.task_id)
             return
         written = await self._persist(lambda: self._record(attempt, outcome))
@@ -505,19 +517,29 @@ class Worker:
         attempt = run.attempt
         if written is None:
             self.stats.lost += 1
+            self.metrics.lost()
+            outcome = "lost"
         elif written is BatchTaskState.New:
             if reason is Abort.SHUTDOWN:
                 self.stats.released += 1
+                outcome = "released"
             else:
                 self.stats.retried += 1
+                self.metrics.retried(attempt.task.name)
+                outcome = "retried"
         elif written is BatchTaskState.Failed:
             self.stats.failed += 1
+            outcome = "failed"
             if reason is Abort.TIMED_OUT:
                 self.stats.timed_out += 1
+                outcome = "timed_out"
             elif reason is Abort.CANCELLED or handler_ok:  # success turned into a stop
                 self.stats.cancelled += 1
+                outcome = "cancelled"
         else:
             self.stats.succeeded += 1
+            outcome = "succeeded"
+        self.metrics.finished(attempt.task.name, outcome, time.monotonic() - run.started)
         # Successes are the bulk and are in the event log: one line each only at debug level.
         log.log(
             logging.DEBUG if written in _SUCCEEDED else logging.INFO,

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from batchtask.domain.errors import StorageUnavailable
 from batchtask.http.metrics import HttpMetrics
 from batchtask.http.respond import context_of
+
+log = logging.getLogger("batchtask.http")
 
 
 async def healthz(request: Request) -> Response:
@@ -22,6 +27,10 @@ async def readyz(request: Request) -> Response:
 
 
 async def metrics(request: Request) -> Response:
-    """Prometheus text exposition of this process's metrics."""
+    """Prometheus text exposition: HTTP, this process's workers, and the queue (SPEC §10.3)."""
     registry: HttpMetrics = request.app.state.metrics
+    try:
+        await context_of(request).queue.refresh()
+    except StorageUnavailable:  # the HTTP and worker series are still worth scraping
+        log.warning("queue figures not read for /metrics: the database does not answer")
     return Response(generate_latest(registry.registry), media_type=CONTENT_TYPE_LATEST)

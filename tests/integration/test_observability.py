@@ -1,0 +1,76 @@
+"""The runtime and queue series on ``/metrics`` (SPEC §10.3) and request ids, on both engines."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from batchtask.domain.user import Role
+from tests.conftest import FakeClock
+from tests.integration import conftest as live
+from tests.integration.test_seed_endpoint import basic, make_task
+
+
+@pytest.fixture
+def working(database_url: str, clock: FakeClock, tmp_path: Path) -> Iterator[live.LiveServer]:
+    """A server whose embedded worker runs tasks."""
+    settings = live.test_settings(
+        database_url, files_dir=str(tmp_path / "files"), worker=True, poll_interval=0.05
+    )
+    live.prepare_database(database_url, clock)
+    for running in live.run_server(settings, clock):
+        running.add_user("alice", Role.user)
+        yield running
+
+
+def scrape(server: live.LiveServer) -> str:
+    with server.client() as client:
+        response = client.get("/metrics")
+    assert response.status_code == 200
+    return response.text
+
+
+def test_queue_series_name_only_registered_definitions(server: live.LiveServer) -> None:
+    """Tasks by state and definition; names no worker registered are folded into one label."""
+    make_task(server, "alice", name="anything.a.client.invents")
+    text = scrape(server)
+    assert 'batchtask_tasks{definition="(unregistered)",state="New"} 1.0' in text
+    assert "anything.a.client.invents" not in text
+    assert "batchtask_oldest_waiting_seconds" in text
+    assert 'batchtask_workers{alive="true"} 0.0' in text
+
+
+def test_worker_series_count_what_the_worker_did(working: live.LiveServer) -> None:
+    """A task run by the embedded worker: a claim, a successful attempt's duration, its
+    definition's queue gauge, and the worker alive."""
+    task_id = make_task(working, "alice", parameters={"seconds": "0"})
+    deadline = time.monotonic() + 20
+    while True:
+        task = working.call(lambda s: s.store.tasks.get(task_id))
+        if (task is not None and task.state.is_finished) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    time.sleep(2.1)  # the queue figures are read at most every 2 s
+    text = scrape(working)
+    assert "batchtask_claims_total 1.0" in text
+    assert (
+        'batchtask_task_duration_seconds_count{definition="batchtask.sleep",outcome="succeeded"} 1.0'
+        in text
+    )
+    assert 'batchtask_tasks{definition="batchtask.sleep",state="Succeeded"} 1.0' in text
+    assert 'batchtask_workers{alive="true"} 1.0' in text
+    assert "batchtask_lease_lost_total 0.0" in text
+
+
+def test_every_answer_carries_a_request_id(server: live.LiveServer) -> None:
+    """A sensible X-Request-ID is echoed; anything else is replaced by a fresh one."""
+    with server.client() as client:
+        given = client.get(
+            "/admin/api/tasks", headers={**basic("alice"), "X-Request-ID": "abc-123"}
+        )
+        odd = client.get("/healthz", headers={"X-Request-ID": "no spaces please"})
+    assert given.headers["x-request-id"] == "abc-123"
+    assert len(odd.headers["x-request-id"]) == 32
