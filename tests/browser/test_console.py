@@ -121,6 +121,15 @@ def test_a_person_runs_watches_stops_filters_and_deletes(
     assert "console" in page.inner_text("#timeline")
     assert page.evaluate("window.__noReload") is True
 
+    # Retry the failed task: it goes back to the queue and runs again; stop it once more.
+    page.click("button[data-action='Retry']")
+    page.wait_for_selector("#task:not([data-state='Failed'])")
+    page.wait_for_selector("#timeline li[data-to='New']:last-child")
+    assert "retried" in page.inner_text("#timeline")
+    page.wait_for_selector("#task[data-state='Started']")
+    page.click("button[data-action='Stop']")
+    page.wait_for_selector("#task[data-state='Failed']")
+
     # Filter by state.
     page.goto(console.base_url + "/admin/tasks")
     page.click(".chips >> text=Failed")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from batchtask.domain.user import Role
+from batchtask.serialisation.log_format import JsonFormatter
 from tests.conftest import FakeClock
 from tests.integration import conftest as live
-from tests.integration.test_seed_endpoint import basic, make_task
+from tests.integration.test_seed_endpoint import make_task
 
 
 @pytest.fixture
@@ -65,12 +69,35 @@ def test_worker_series_count_what_the_worker_did(working: live.LiveServer) -> No
     assert "batchtask_lease_lost_total 0.0" in text
 
 
-def test_every_answer_carries_a_request_id(server: live.LiveServer) -> None:
-    """A sensible X-Request-ID is echoed; anything else is replaced by a fresh one."""
-    with server.client() as client:
-        given = client.get(
-            "/admin/api/tasks", headers={**basic("alice"), "X-Request-ID": "abc-123"}
-        )
-        odd = client.get("/healthz", headers={"X-Request-ID": "no spaces please"})
-    assert given.headers["x-request-id"] == "abc-123"
-    assert len(odd.headers["x-request-id"]) == 32
+def test_a_broken_database_leaves_the_other_series(server: live.LiveServer) -> None:
+    """With the queue figures unreadable, /metrics still answers with the HTTP series; the
+    warning it logs carries the client's request id (a JSON log line)."""
+
+    async def close_reads(services: object) -> None:
+        db = services.store.db  # type: ignore[attr-defined]
+        if db.dialect == "sqlite":
+            db._reader.close()
+        else:
+            await db.execute("ALTER TABLE batchtask RENAME TO batchtask_gone")
+
+    async def reopen(services: object) -> None:
+        db = services.store.db  # type: ignore[attr-defined]
+        if db.dialect != "sqlite":
+            await db.execute("ALTER TABLE batchtask_gone RENAME TO batchtask")
+
+    lines = io.StringIO()
+    handler = logging.StreamHandler(lines)
+    handler.setFormatter(JsonFormatter())
+    logging.getLogger("batchtask.metrics").addHandler(handler)
+    server.call(close_reads)
+    try:
+        with server.client() as client:
+            response = client.get("/metrics", headers={"X-Request-ID": "scrape-42"})
+    finally:
+        server.call(reopen)
+        logging.getLogger("batchtask.metrics").removeHandler(handler)
+    assert response.status_code == 200
+    assert "batchtask_http_requests_total" in response.text
+    assert "batchtask_claims_total" in response.text
+    logged = [json.loads(line) for line in lines.getvalue().splitlines()]
+    assert [(line["level"], line["request_id"]) for line in logged] == [("warning", "scrape-42")]

@@ -8,11 +8,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from batchtask.domain.errors import StorageUnavailable
 from batchtask.http.metrics import HttpMetrics
 from batchtask.http.respond import context_of
 
-log = logging.getLogger("batchtask.http")
+log = logging.getLogger("batchtask.metrics")
 
 
 async def healthz(request: Request) -> Response:
@@ -31,6 +30,6 @@ async def metrics(request: Request) -> Response:
     registry: HttpMetrics = request.app.state.metrics
     try:
         await context_of(request).queue.refresh()
-    except StorageUnavailable:  # the HTTP and worker series are still worth scraping
-        log.warning("queue figures not read for /metrics: the database does not answer")
+    except Exception as exc:  # the database is away or broken: the other series still count
+        log.warning("queue figures not read for /metrics (%s: %s)", type(exc).__name__, exc)
     return Response(generate_latest(registry.registry), media_type=CONTENT_TYPE_LATEST)
