@@ -7,12 +7,14 @@ reported at once, with the variable's name, so a misconfigured server never star
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
 PREFIX = "BATCHTASK_"
+_ORIGIN = re.compile(r"https?://[^/\s?#]+/?", re.IGNORECASE)
 
 T = TypeVar("T")
 
@@ -112,6 +114,13 @@ class Settings:
     http_body_timeout: float = 30.0
     sqlite_synchronous: str = "FULL"
     pg_pool_size: int = 10
+
+    # pages on other origins (CORS: SuperOffice's CORSEnable and CORSOrigin)
+    #: Answer CORS preflights and label answers for the origins below (nothing without origins).
+    cors_enable: bool = True
+    #: Origins (``scheme://host[:port]``) whose pages may call the API, separated by spaces or
+    #: commas; ``*`` lets any origin read, without credentials.
+    cors_origins: tuple[str, ...] = ()
 
     # runtime
     worker: bool = True
@@ -244,6 +253,10 @@ def _tuple(raw: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in raw.split(",") if part.strip())
 
 
+def _words(raw: str) -> tuple[str, ...]:
+    return tuple(part for part in raw.replace(",", " ").split() if part)
+
+
 def _secrets(raw: str) -> tuple[Secret, ...]:
     return tuple(Secret(part) for part in _tuple(raw))
 
@@ -262,6 +275,7 @@ def _parser_for(annotation: str) -> Callable[[str], Any]:
 _PARSERS: dict[str, Callable[[str], Any]] = {
     spec.name: _parser_for(str(spec.type)) for spec in fields(Settings)
 }
+_PARSERS["cors_origins"] = _words  # SuperOffice's CORSOrigin is space-separated
 
 
 def _problems(settings: Settings) -> list[str]:
@@ -331,6 +345,11 @@ def _problems(settings: Settings) -> list[str]:
     need(settings.log_format.lower() in {"text", "json"}, "log_format", "text or json")
     need(0 <= settings.metrics_port < 65536, "metrics_port", "must be 0..65535")
     need(0 < settings.stream_poll_interval <= 10, "stream_poll_interval", "must be 0..10 seconds")
+    need(
+        all(origin == "*" or _ORIGIN.fullmatch(origin) for origin in settings.cors_origins),
+        "cors_origins",
+        "each origin is * or scheme://host[:port] (http or https, no path)",
+    )
     need(settings.throttle_window > 0, "throttle_window", "must be positive")
     need(settings.throttle_free_failures >= 1, "throttle_free_failures", "must be at least 1")
     need(settings.throttle_address_limit >= 1, "throttle_address_limit", "must be at least 1")

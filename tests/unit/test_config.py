@@ -60,3 +60,24 @@ def test_invalid_values_are_refused(overrides: dict[str, object], name: str) -> 
     values = {"database_url": "sqlite:///x.db", **overrides}
     with pytest.raises(SettingsError, match=name):
         Settings(**values)  # type: ignore[arg-type]
+
+
+def test_cors_origins_are_separated_by_spaces_or_commas() -> None:
+    """``CORS_ORIGINS`` reads like SuperOffice's space-separated ``CORSOrigin`` (commas too)."""
+    settings = Settings.from_env(
+        {
+            "BATCHTASK_DATABASE_URL": "sqlite:///x.db",
+            "BATCHTASK_CORS_ORIGINS": "http://a.example  https://b.example:8443,*",
+            "BATCHTASK_CORS_ENABLE": "false",
+        }
+    )
+    assert settings.cors_origins == ("http://a.example", "https://b.example:8443", "*")
+    assert settings.cors_enable is False
+    assert Settings(database_url="sqlite:///x.db").cors_origins == ()
+
+
+@pytest.mark.parametrize("origin", ["ftp://a.example", "http://a.example/path", "a.example", ""])
+def test_malformed_cors_origins_are_refused(origin: str) -> None:
+    """An origin is ``*`` or ``scheme://host[:port]``; anything else stops the program."""
+    with pytest.raises(SettingsError, match="BATCHTASK_CORS_ORIGINS"):
+        Settings(database_url="sqlite:///x.db", cors_origins=(origin,))

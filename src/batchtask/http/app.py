@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute
 from batchtask.domain.errors import DomainError
 from batchtask.http.connections import ConnectionGuard, ConnectionLimits, GuardedApp
 from batchtask.http.console import assets, pages
+from batchtask.http.cors import CorsMiddleware, CorsPolicy
 from batchtask.http.errors import MethodNotAllowed, RouteNotFound
 from batchtask.http.fast_lane import FastLane
 from batchtask.http.metrics import HttpMetrics, MetricsMiddleware
@@ -146,9 +147,10 @@ def create_app(
 ) -> GuardedApp:
     """The ASGI application; ``build`` runs at startup and ``close`` at shutdown.
 
-    The Starlette app sits behind the fast lane for ``GET /api/v1/BatchTask/{id}``, and both behind
-    the connection guard (requests in flight, the body deadline; ``.guard``). ``.state`` of the
-    result is the Starlette app's state (``state.ctx`` holds the services once started).
+    The Starlette app sits behind the CORS middleware, that behind the fast lane for
+    ``GET /api/v1/BatchTask/{id}``, and all behind the connection guard (requests in flight, the
+    body deadline; ``.guard``). ``.state`` of the result is the Starlette app's state
+    (``state.ctx`` holds the services and ``state.cors`` the CORS policy once started).
     With ``metrics_dir`` (several API processes), ``/metrics`` sums every process's counters.
     """
     metrics = HttpMetrics()
@@ -156,6 +158,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         ctx = await build()
+        app.state.cors = CorsPolicy.of(ctx.settings.cors_enable, ctx.settings.cors_origins)
         app.state.ctx = ctx
 
         def peers() -> list[Snapshot]:
@@ -197,4 +200,4 @@ def create_app(
     app.router.redirect_slashes = False
     app.state.metrics = metrics
     guard = ConnectionGuard(limits or ConnectionLimits())
-    return guard.wrap(FastLane(app, app.state, metrics), app)
+    return guard.wrap(FastLane(CorsMiddleware(app, app.state), app.state, metrics), app)

@@ -8,8 +8,9 @@ Parity with the framework is by construction, not by imitation: the path is matc
 framework route's own pattern (``routing.TASK_PATTERN``: any case, an optional trailing slash,
 the whole path), the query string with the one parser (``query_string``), the segment with the
 same numeric test, and the answer comes from ``task_read.read_task``, the function the framework's
-route calls -- which also turns any unexpected exception into the logged 500 error object. A contract
-test checks both lanes give identical bytes.
+route calls -- which also turns any unexpected exception into the logged 500 error object. CORS
+headers come from the policy the framework's middleware uses (``cors.py``), looked up only when the
+request has an ``Origin``. A contract test checks both lanes give identical bytes.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ class FastLane:
             query=parse_query(scope.get("query_string", b"")),
             address=str(client[0]) if client else "unknown", path=scope["path"],
         )  # fmt: skip
+        if headers.origin is not None:  # a page on another origin: the framework's CORS policy
+            raw = self.state.cors.decorate(raw, headers.origin)
         await send(
             {
                 "type": "http.response.start",
