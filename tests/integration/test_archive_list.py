@@ -86,14 +86,29 @@ def test_full_mode_has_raw_and_display_values(server: LiveServer, seeded: list[i
     assert row["Column"]["ProgressPercent"]["RawValue"] == 40
 
 
-def test_display_output_uses_the_culture(server: LiveServer, seeded: list[int]) -> None:
-    """$output=Display formats values as text in the request's culture."""
-    body = get(server, "?$select=ProgressPercent,registeredDate&$output=Display&$filter=ProgressPercent ge 40",
-               **{"SO-Language": "de"}).json()  # fmt: skip
-    (row,) = body["value"]
-    assert row["ProgressPercent"] == "40"
-    assert "2026" in row["registeredDate"]
-    assert "T" not in row["registeredDate"]
+@pytest.mark.parametrize("language", ["en", "de", "nb"])
+def test_display_output_keeps_dates_iso(
+    server: LiveServer, seeded: list[int], language: str
+) -> None:
+    """$output=Display changes booleans only (reference §3.4): dates stay ISO in every culture.
+
+    Before issue 12 it gave "Dec 4, 2026, 1:02:18 PM" / "04.12.2026, 13:02:18".
+    """
+    query = (
+        "?$select=ProgressPercent,registeredDate,LastStarted,State&$filter=ProgressPercent ge 40"
+    )
+    headers = {"SO-Language": language, "SO-TimeZone": "US-NY"}
+    display = get(server, query + "&$output=Display", **headers).json()
+    logical = get(server, query + "&$output=Logical", **headers).json()
+    assert display == logical
+    (row,) = display["value"]
+    assert row["registeredDate"] == "2026-11-28T12:00:00"
+    assert row["LastStarted"] == "0001-01-01T00:00:00"
+    assert (row["ProgressPercent"], row["State"]) == (40, 4)
+    full = get(server, query + "&$mode=Full", **headers).json()["value"][0]["Column"]
+    assert full["registeredDate"]["DisplayValue"] == "2026-11-28T12:00:00"
+    assert full["State"]["DisplayValue"] == "Succeeded"
+    assert full["ProgressPercent"]["DisplayValue"] == "40"
 
 
 def test_json_safe_and_xml(server: LiveServer, seeded: list[int]) -> None:

@@ -2,9 +2,14 @@
 
 Slim rows carry ``PrimaryKey`` (a string), ``EntityName`` and the selected columns; associates
 show as display names, dates as ISO text in the requested zone (UTC columns stay UTC), texts are
-translated. ``$output=Display`` turns every value into text formatted for the request's culture
-(Babel). Full rows carry ``RawValue``/``DisplayValue`` per column and a numeric ``TableRight.Mask``
-(SuperOffice's archive rows do, unlike carriers). ``$jsonSafe`` replaces characters that are
+translated. Full rows carry ``RawValue``/``DisplayValue`` per column (the display text: numbers
+formatted for the request's culture with Babel, ``State`` by name) and a numeric
+``TableRight.Mask`` (SuperOffice's archive rows do, unlike carriers).
+
+``$output`` (reference §3.4): "Logical returns true/false for booleans, Display returns icon
+hints. Dates are always returned as ISO strings." So ``Display`` changes booleans only, and no
+visible BatchTasks column is a boolean: Slim rows are the same under both. Dates are ISO text
+everywhere, ``DisplayValue`` included (before issue 12, ``Display`` gave ``Dec 4, 2026, 1:02:18 PM``). ``$jsonSafe`` replaces characters that are
 awkward in member names (the ``.`` of ``odata.metadata``) with ``_``.
 """
 
@@ -19,7 +24,7 @@ from batchtask.domain.archive import ENTITY, RestrictionType, find_column
 from batchtask.domain.archive_query import ArchiveRow
 from batchtask.domain.rights import TaskRights
 from batchtask.domain.state import BatchTaskState
-from batchtask.i18n.culture import format_datetime, format_number
+from batchtask.i18n.culture import format_number
 from batchtask.serialisation.carrier import RenderOptions
 from batchtask.serialisation.dates import render_local, render_utc
 
@@ -54,14 +59,11 @@ def _logical(name: str, row: ArchiveRow, options: RenderOptions) -> Any:
 
 
 def _display(name: str, row: ArchiveRow, options: RenderOptions) -> str:
+    """A Full row's ``DisplayValue``: text, numbers in the culture, dates always ISO."""
     value = row.values.get(name)
     culture = options.translator.culture or options.translator.language
     if name == "State" and isinstance(value, int):
         return _STATES.get(value, str(value))
-    if isinstance(value, datetime) and culture:
-        column = find_column(name)
-        zone = None if column is not None and column.utc else options.zone
-        return format_datetime(value.astimezone(zone) if zone else value, culture)
     logical = _logical(name, row, options)
     if isinstance(logical, bool):
         return "true" if logical else "false"
@@ -77,9 +79,7 @@ def archive_row(
     if not shape.full:
         out: dict[str, Any] = {"PrimaryKey": str(row.task_id), "EntityName": ENTITY}
         for name in shape.columns:
-            out[name] = (
-                _display(name, row, options) if shape.display else _logical(name, row, options)
-            )
+            out[name] = _logical(name, row, options)  # $output=Display: see the module doc
         return out
     columns: dict[str, Any] = {}
     for name in shape.columns:
