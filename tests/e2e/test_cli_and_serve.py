@@ -34,9 +34,12 @@ def free_port() -> int:
 
 
 def serve(
-    database: str, *extra: str, env: dict[str, str] | None = None
+    database: str, *extra: str, env: dict[str, str] | None = None, worker: bool = False
 ) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """``batchtask serve`` as a child process (``env`` adds variables); yields its base URL."""
+    """``batchtask serve`` as a child process (``env`` adds variables); yields its base URL.
+
+    The embedded worker is off unless ``worker``.
+    """
     port = free_port()
     env = {
         **os.environ,
@@ -45,7 +48,7 @@ def serve(
         **(env or {}),
     }
     process = subprocess.Popen(
-        [*BATCHTASK, "serve", "--port", str(port), "--no-worker", *extra],
+        [*BATCHTASK, "serve", "--port", str(port), *([] if worker else ["--no-worker"]), *extra],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -130,6 +133,25 @@ def test_demo_data_is_served(tmp_path: Path) -> None:
         process.terminate()
         output = process.communicate(timeout=15)[0]
         assert "demo admin:  demo / " in output
+
+
+def test_the_demo_keeps_a_never_started_task_with_a_worker_running(tmp_path: Path) -> None:
+    """Issue 12 item 9: the embedded worker runs what it knows; the demo's New task is not its."""
+    database = f"sqlite:///{tmp_path / 'demo.db'}"
+    for base, _ in serve(database, "--demo", worker=True):
+        ticket = cli("ticket", "demo", database=database).stdout.strip()
+        headers = {"Authorization": f"SOTicket {ticket}"}
+        created = httpx.post(f"{base}/api/v1/BatchTask", headers=headers,
+                             json={"Name": "batchtask.sleep", "ParameterObject": {"seconds": "0"}})  # fmt: skip
+        task_url = f"{base}/api/v1/BatchTask/{created.json()}"
+        deadline = time.monotonic() + 30
+        while httpx.get(task_url, headers=headers).json()["State"] != "Succeeded":
+            assert time.monotonic() < deadline, "the embedded worker never ran the new task"
+            time.sleep(0.1)
+        waiting = httpx.get(f"{base}/api/v1/BatchTask/New", headers=headers).json()
+        assert [(task["Name"], task["StartCount"], task["LastStarted"]) for task in waiting] == [
+            ("RegenerateStatusMonitors", 0, "0001-01-01T00:00:00")
+        ]
 
 
 def test_invalid_settings_stop_the_cli_with_a_clear_message(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 Created only in an empty database, so restarting with ``--demo`` never duplicates anything. The
 tasks cover what a SuperOffice client meets: a ParameterObject, a system task, a task never
-started, a string-resource reference, a multi-language progress text, and LastStarted on the
+started (of a SuperOffice definition no worker here runs), a string-resource reference, a multi-language progress text, and LastStarted on the
 started ones.
 """
 
@@ -21,6 +21,11 @@ from batchtask.services.users import UserService
 
 DEMO_ADMIN = "demo"
 DEMO_USER = "user"
+
+#: The never-started task's definition: a SuperOffice task (status monitor regeneration, run by
+#: its Batch Task Server) that no batchtask worker runs, so the demo keeps a ``New`` task with
+#: ``LastStarted`` unset even with the embedded worker on.
+NEVER_STARTED = "RegenerateStatusMonitors"
 
 PROGRESS_TEXT = (
     'US:"Export finished";NO:"Eksport fullført";SE:"Exporten är klar";DK:"Eksport færdig";'
@@ -88,11 +93,11 @@ async def seed_demo(
     )
     await task(
         NewTask(
-            "batchtask.sleep",
+            NEVER_STARTED,
             user.associate_id,
             description="Waiting for a worker",
             database_serial_number=serial,
-            parameters={"seconds": "5", "steps": "5"},
+            parameters={"runAsBatch": "true"},
         ),
     )
     await task(
