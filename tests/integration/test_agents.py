@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from batchtask.domain.ports import TaskFilter
 from tests.integration.conftest import LiveServer
 from tests.integration.test_seed_endpoint import basic, make_task
 
@@ -193,31 +194,83 @@ def test_xml_agent_call(server: LiveServer, tasks: dict[str, int]) -> None:
 @pytest.mark.parametrize(
     ("method", "body"),
     [
-        ("GetBatchTaskInfo", {}),
         ("GetBatchTaskInfo", {"Id": "glops"}),
         ("GetBatchTaskInfo", {"Id": 2**31}),
         ("GetBatchTaskInfo", {"Id": "+-5"}),
         ("GetBatchTaskInfosByState", {"State": "Bogus"}),
         ("GetBatchTaskInfosByAssociates", {"AssociateIds": "x"}),
         ("GetBatchTaskInfosByAssociates", {"AssociateIds": [1, "a"]}),
-        ("StartBatchJob", {"BatchTaskInfo": None}),
         ("StartBatchJob", {"BatchTaskInfo": {"Name": ""}}),
         ("UpdateBatchTask", {"BatchTaskInfo": {"Description": "no id"}}),
         ("DeleteBatchTasks", {"BatchTaskIds": {"a": 1}}),
     ],
 )
 def test_malformed_agent_calls_are_400(server: LiveServer, method: str, body: object) -> None:
-    """Missing or malformed parameters → 400 with the error object."""
+    """Malformed parameters → 400 with the error object (missing ones: see below)."""
     response = call(server, method, body)
     assert response.status_code == 400, response.text
     assert response.json()["Error"] is True
 
 
-def test_unknown_method_is_404_and_get_is_405(server: LiveServer) -> None:
-    """An unknown agent method is 404; the agents only answer POST."""
+def test_unknown_method_is_404(server: LiveServer) -> None:
+    """An unknown agent method is 404, on POST and on GET."""
     assert call(server, "Nope", {}).status_code == 404
     with server.client() as client:
-        assert client.get(AGENT + "GetBatchTaskInfo", headers=basic("alice")).status_code == 405
+        assert client.get(AGENT + "Nope", headers=basic("alice")).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("method", "body", "parameter"),
+    [
+        ("GetBatchTaskInfo", {}, "id"),
+        ("GetBatchTaskInfo", {"Id": None}, "id"),
+        ("StopBatchJob", {"id": None}, "id"),
+        ("GetBatchTaskInfosByState", {}, "state"),
+        ("GetBatchTaskInfosByAssociatesAndState", {"AssociateIds": [1]}, "state"),
+        ("GetAllBatchTaskInfosByNameAndState", {"TaskName": "x", "State": None}, "state"),
+        ("DeleteBatchTask", {}, "batchTaskId"),
+        ("StartBatchJob", {"BatchTaskInfo": None}, "batchTaskInfo"),
+        ("StartBatchJob", None, "batchTaskInfo"),
+        ("UpdateBatchTask", {}, "batchTaskInfo"),
+    ],
+)
+def test_missing_parameters_are_asp_net_s_invalid_request(
+    server: LiveServer, method: str, body: object, parameter: str
+) -> None:
+    """A missing or null required parameter: 200 with ASP.NET's internal error object (AGI)."""
+    before = server.call(lambda s: s.store.tasks.find(TaskFilter()))
+    response = call(server, method, body)
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "Message": "The request is invalid.",
+        "MessageDetail": f"The parameters dictionary contains a null entry for parameter "
+        f"'{parameter}'.",
+    }
+    with server.client() as client:
+        xml = client.post(AGENT + method, headers={**basic("alice"), "Accept": "text/xml"})
+    assert xml.status_code == 200
+    assert '<Error xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><Message>' in xml.text
+    assert len(server.call(lambda s: s.store.tasks.find(TaskFilter()))) == len(before)
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/xml", "text/json",
+                                          "application/x-www-form-urlencoded"])  # fmt: skip
+def test_an_empty_body_is_no_body(
+    server: LiveServer, tasks: dict[str, int], content_type: str
+) -> None:
+    """Clients with a default Content-Type send it with no body: the query has the parameters."""
+    with server.client() as client:
+        response = client.post(
+            AGENT + f"GetBatchTaskInfo?Id={tasks['alice_sleep']}",
+            headers={**basic("alice"), "Content-Type": content_type},
+        )
+        stopped = client.post(
+            AGENT + f"stopbatchjob/?id={tasks['alice_sleep']}",
+            headers={**basic("alice"), "Content-Type": content_type, "Content-Length": "0"},
+        )
+    assert response.status_code == 200, response.text
+    assert response.json()["Id"] == tasks["alice_sleep"]
+    assert stopped.json() is True
 
 
 def test_rights_apply_to_agents(server: LiveServer, tasks: dict[str, int]) -> None:

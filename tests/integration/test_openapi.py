@@ -131,7 +131,7 @@ def conform_to(response: httpx.Response, spec: dict[str, Any]) -> Any:
         root = ElementTree.fromstring(response.content)
         assert root.tag in xml_names(schema), f"unexpected root {root.tag}"
         return root
-    if media == "text/plain":
+    if media in {"text/plain", "text/html"}:
         schema_validator(schema).validate(response.text)
         return response.text
     body = response.json()
@@ -442,7 +442,7 @@ def test_list_responses_conform(server: LiveServer) -> None:
 
 
 def test_agent_responses_conform(server: LiveServer) -> None:
-    """Agent answers (carrier or null, lists, int, bool, 204, 400, unknown method) match."""
+    """Agent answers (carrier or null, lists, int, bool, 204, invalid request, 404) match."""
     task_id = make_task(server, "alice")
     with server.client(headers=basic("alice")) as client:
         found = client.post(agent("GetBatchTaskInfo"), json={"Id": task_id})
@@ -472,8 +472,10 @@ def test_agent_responses_conform(server: LiveServer) -> None:
     assert conform(stopped, "POST", agent("StopBatchJob")) is True
     assert deleted.status_code == 204
     conform(deleted, "POST", agent("DeleteBatchTasks"))
-    assert no_state.status_code == 400
-    conform(no_state, "POST", agent("GetBatchTaskInfosByState"))
+    assert no_state.status_code == 200
+    assert conform(no_state, "POST", agent("GetBatchTaskInfosByState"))["Message"] == (
+        "The request is invalid."
+    )
     assert unknown.status_code == 404
     conform_to(unknown, DOCUMENT["components"]["responses"]["NotFound"])
 
@@ -509,3 +511,34 @@ def test_docs_page_uses_only_local_assets(server: LiveServer) -> None:
     assert types["favicon-32x32.png"] == "image/png"
     assert unknown.status_code == 404
     assert unknown.json()["Error"] is True
+
+
+def test_discovery_archive_and_descriptions_conform(server: LiveServer) -> None:
+    """/api (HTML, JSON, XML), /api/v1, the Archive list and metadata, an agent's GET."""
+    make_task(server, "alice")
+    with server.client(headers=basic("alice")) as client:
+        checks = [
+            (client.get("/api"), "/api"),
+            (client.get("/api", headers={"Accept": "application/json"}), "/api"),
+            (client.get("/Cust00000/api?$format=xml"), "/{ContextIdentifier}/api"),
+            (client.get("/api/v1"), "/api/v1"),
+            (client.get("/api/v1", headers={"Accept": "text/xml"}), "/api/v1"),
+            (client.get("/api/v1/Archive/BatchTasks"), "/api/v1/Archive/{archiveProviderName}"),
+            (
+                client.get("/api/v1/Archive/BatchTasks?$metadata=ALL&$format=xml"),
+                "/api/v1/Archive/{archiveProviderName}",
+            ),
+            (
+                client.get("/api/v1/Archive/BatchTasks$metadata", headers={"SO-Language": "sv"}),
+                "/api/v1/Archive/{archiveProviderName}$metadata",
+            ),
+            (client.get("/api/v1/Archive/Nope"), "/api/v1/Archive/{archiveProviderName}"),
+            (client.get(agent("StartBatchJob")), agent("StartBatchJob")),
+            (client.get(agent("StartBatchJob") + "?$format=xml"), agent("StartBatchJob")),
+            (client.post(agent("DeleteBatchTask"), json={}), agent("DeleteBatchTask")),
+        ]
+    for response, template in checks:
+        method = "POST" if response.request.method == "POST" else "GET"
+        conform(response, method, template)
+    assert checks[0][0].headers["content-type"].startswith("text/html")
+    assert checks[8][0].status_code == 404

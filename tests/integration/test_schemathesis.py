@@ -41,11 +41,13 @@ CHECKS = ",".join(
     )
 )
 SEED = "20261128"
-#: Operations that also get the coverage phase: the REST resource, key agents and /login (not
-#: the tenant twins, which share their code).
+#: Operations that also get the coverage phase: the REST resource, the Archive provider, the
+#: discovery URLs, key agents (and their GET descriptions) and /login (not the tenant twins, which
+#: share their code).
 COVERED = (
-    r"^(?!.*InContext)(v1Batch_\w+|Session_Login"
-    r"|v1BatchAgent_(GetBatchTaskInfo|GetBatchTaskInfosByState|StartBatchJob|UpdateBatchTask))$"
+    r"^(?!.*InContext)(v1Batch_\w+|Session_Login|v1Archive_\w+|Discovery_\w+"
+    r"|v1BatchAgent_(Describe)?(GetBatchTaskInfo|GetBatchTaskInfosByState|StartBatchJob"
+    r"|UpdateBatchTask))$"
 )
 TIMEOUT = 120
 

@@ -26,7 +26,16 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["JSON", "PRODUCIBLE", "VARY", "XML", "MediaType", "body_kind", "negotiate"]
+__all__ = [
+    "JSON",
+    "PRODUCIBLE",
+    "VARY",
+    "XML",
+    "MediaType",
+    "body_kind",
+    "negotiate",
+    "negotiate_data",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +128,39 @@ def _from_accept(accept: str) -> MediaType:
 
 
 _cached_from_accept = lru_cache(maxsize=1024)(_from_accept)
+
+_PAGES = ("text/html", "application/xhtml+xml")
+
+
+def negotiate_data(accept: str | None, format_param: str | None = None) -> MediaType | None:
+    """The media type when JSON or XML is asked for *specifically*, else ``None`` (a page).
+
+    For ``GET /api``, which SuperOffice answers with HTML "if you don't ask specifically":
+    ``$format``, or an ``Accept`` that names a producible type at least as strongly as HTML.
+    A browser's ``text/html,…,application/xml;q=0.9,*/*;q=0.8`` gets the page; no ``Accept``
+    or ``*/*`` too.
+    """
+    if format_param and format_param.strip().lower() in _FORMATS:
+        return _FORMATS[format_param.strip().lower()]
+    if not accept:
+        return None
+    named, page = 0.0, 0.0
+    for entry in accept[:_CACHED_HEADER_LIMIT].split(","):
+        name, _, parameters = entry.partition(";")
+        name = name.strip().lower()
+        quality = 1.0
+        for parameter in parameters.split(";"):
+            key, _, value = parameter.partition("=")
+            if key.strip().lower() == "q":
+                quality = _q_value(value.strip())
+        if name in _PAGES:
+            page = max(page, quality)
+        elif any(media.name == name for media in PRODUCIBLE):
+            named = max(named, quality)
+    if named > 0 and named >= page:
+        return negotiate(accept)
+    return None
+
 
 _BODY_KINDS = {
     "application/json": "json",

@@ -35,6 +35,13 @@ def query_of(request: Request) -> Query:
     return parsed
 
 
+def base_url(request: Request) -> str:
+    """``scheme://host[:port]`` as the client addressed us, plus the ``/{ContextIdentifier}``
+    prefix when the path had one: the root of the absolute URLs an answer hands out."""
+    tenant = request.path_params.get("context")
+    return f"{request.url.scheme}://{request.url.netloc}" + (f"/{tenant}" if tenant else "")
+
+
 def context_of(request: Request) -> Services:
     """The process-wide services."""
     ctx: Services = request.app.state.ctx

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from batchtask.domain.archive import RestrictionType
 from batchtask.domain.flags import FIELD_RIGHT, TABLE_RIGHT
 from batchtask.domain.rights import FIELD_TYPES
 from batchtask.domain.state import BatchTaskState, CancellationBehaviour
@@ -352,6 +353,110 @@ def _odata_schemas() -> dict[str, Schema]:
     }
 
 
+def _discovery_schemas() -> dict[str, Schema]:
+    """The archive metadata, ``/api``, ``/api/v1``, agent descriptions and invalid requests."""
+    text: Schema = {"type": "string"}
+    members: dict[str, Schema] = {
+        "DisplayName": text,
+        "DisplayTooltip": text,
+        "DisplayType": text,
+        "CanOrderBy": {"type": "boolean"},
+        "Name": text,
+        "CanRestrictBy": {"type": "boolean"},
+        "RestrictionType": {"type": "string", "enum": [t.value for t in RestrictionType]},
+        "RestrictionListName": {"type": ["string", "null"]},
+        "IsVisible": {"type": "boolean"},
+        "ExtraInfo": text,
+        "Width": text,
+        "IconHint": text,
+        "HeadingIconHint": text,
+    }
+    column = {
+        "type": "object",
+        "description": "One column (META): display texts translated by the language headers.",
+        "properties": members,
+        "required": list(members),
+        "additionalProperties": False,
+    }
+    version = ("v1", "NetServerVersion", "NetServerAssembly", "NetServerDate", "NetServerLabel",
+               "NetServer", "Services", "ServicesCurrent", "Version")  # fmt: skip
+    methods = {"type": "object", "additionalProperties": text, "description": "Method → text."}
+    return {
+        "ArchiveColumnInfo": column,
+        "ArchiveMetadata": {
+            "type": "object",
+            "description": "The provider's columns by name, in the provider's order.",
+            "additionalProperties": _schema_ref("ArchiveColumnInfo"),
+            "xml": {"name": "ArchiveColumns"},
+        },
+        "ApiVersion": {
+            "type": "object",
+            "description": "The `/api` version block (VER).",
+            "properties": dict.fromkeys(version, text),
+            "required": list(version),
+            "additionalProperties": False,
+            "xml": {"name": "Api"},
+        },
+        "SupportedUrls": {
+            "type": "object",
+            "description": "Absolute URL (templates in braces) → method → documentation.",
+            "additionalProperties": methods,
+        },
+        "SupportedUrlsXml": {
+            **_key_value_pairs(methods, "The supported URLs in XML: the URL is the Key."),
+            "xml": {"name": "Urls", "wrapped": True},
+        },
+        "AgentCall": {
+            "type": "object",
+            "description": "What GET on an agent URL answers: how to call it with POST.",
+            "properties": {
+                "Agent": text,
+                "Method": text,
+                "HttpMethod": {"const": "POST"},
+                "Url": text,
+                "Description": text,
+                "Parameters": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {"Name": text, "Type": text},
+                        "required": ["Name", "Type"],
+                    },
+                },
+                "Returns": text,
+                "Example": {"type": "object"},
+            },
+            "required": [
+                "Agent",
+                "Method",
+                "HttpMethod",
+                "Url",
+                "Description",
+                "Parameters",
+                "Returns",
+                "Example",
+            ],
+            "xml": {"name": "AgentCall"},
+        },
+        "InvalidRequest": {
+            "type": "object",
+            "description": "ASP.NET Web API's answer (200) to an agent call whose required "
+            "parameter is missing or null (AGI).",
+            "properties": {
+                "Message": {"const": "The request is invalid."},
+                "MessageDetail": {
+                    "type": "string",
+                    "pattern": "^The parameters dictionary "
+                    "contains a null entry for parameter '[A-Za-z]+'\\.$",
+                },
+            },
+            "required": ["Message", "MessageDetail"],
+            "additionalProperties": False,
+            "xml": {"name": "Error"},
+        },
+    }
+
+
 def component_schemas() -> dict[str, Schema]:
     """Every schema of ``components/schemas``, by name."""
     data_fields = [name for name, _ in FIELD_TYPES]
@@ -445,6 +550,7 @@ def component_schemas() -> dict[str, Schema]:
         **_collections(),
         **_input_schemas(),
         **_odata_schemas(),
+        **_discovery_schemas(),
         "Health": {
             "type": "object",
             "properties": {"status": {"type": "string", "const": "ok"}},

@@ -4,7 +4,9 @@ The server has one route for all fifteen methods (the name matches in any case);
 each canonical name as its own path, because each has its own parameters and answer. Parameters
 come from a body object with PascalCase keys (matched in any case) or from the query string, so
 each is described twice: as a body property and as an optional query parameter. Agent conventions
-differ from REST: "not found" is 200 with ``null``, not 404.
+differ from REST: "not found" is 200 with ``null``, not 404, and a required parameter that is
+missing or ``null`` is 200 with ASP.NET's invalid-request object. ``GET`` on each path describes
+the call (anonymously) instead of invoking it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from batchtask.http.openapi.components import (
     API_HEADERS,
     BODY_TYPES,
     NO_CONTENT,
+    RENDERING,
     Schema,
     api_paths,
     error_refs,
@@ -168,7 +171,8 @@ def _body(method: AgentMethod) -> Schema:
         "type": "object",
         "description": "Parameters; keys match in any case. "
         + (
-            f"Required, here or in the query string: {', '.join(method.required)} (else 400)."
+            f"Required, here or in the query string: {', '.join(method.required)} (else 200 with "
+            "the invalid-request object)."
             if method.required
             else "All optional."
         ),
@@ -178,10 +182,36 @@ def _body(method: AgentMethod) -> Schema:
     return {"required": False, "content": {media: {"schema": schema} for media in BODY_TYPES}}
 
 
+def _answer(method: AgentMethod) -> dict[str, Schema]:
+    """200 with the result (or the invalid-request object when a required parameter is missing)."""
+    invalid = ok("A required parameter is missing or null.", "InvalidRequest")
+    if method.answer is None:
+        return {"204": NO_CONTENT, **({"200": invalid} if method.required else {})}
+    answer = ok("The answer.", *method.answer)
+    if method.required:
+        for media, content in answer["content"].items():
+            content["schema"] = {"oneOf": [content["schema"], invalid["content"][media]["schema"]]}
+        answer["description"] = "The answer, or the invalid-request object when a required "
+        answer["description"] += "parameter is missing or null."
+    return {"200": answer}
+
+
+def _describe(method: AgentMethod, suffix: str, tenant: tuple[str, ...]) -> Schema:
+    return {
+        "tags": ["Agents"],
+        "operationId": f"v1BatchAgent_Describe{method.name}{suffix}",
+        "summary": f"How to call {method.name} (GET does not invoke it).",
+        "parameters": parameter_refs(*tenant, "Format", *RENDERING),
+        "security": [],
+        "responses": {"200": ok("The description of the call.", "AgentCall"), **error_refs(404)},
+    }
+
+
 def _operation(method: AgentMethod, suffix: str, tenant: tuple[str, ...], basic: bool) -> Schema:
-    answer = {"200": ok("The answer.", *method.answer)} if method.answer else {"204": NO_CONTENT}
+    answer = _answer(method)
     reads = tuple(name for name in ("Select",) if method.answer in {_CARRIER, _LIST})
     return {
+        "get": _describe(method, suffix, tenant),
         "post": {
             "tags": ["Agents"],
             "operationId": f"v1BatchAgent_{method.name}{suffix}",
@@ -193,7 +223,7 @@ def _operation(method: AgentMethod, suffix: str, tenant: tuple[str, ...], basic:
             "security": security(basic),
             "requestBody": _body(method),
             "responses": {**answer, **error_refs(400, 401, 403, 404, 409, 413, 415, 429, 503)},
-        }
+        },
     }
 
 

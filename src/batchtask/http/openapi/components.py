@@ -164,6 +164,19 @@ def _list_parameters() -> dict[str, Schema]:
             name.title(): _query(f"${name}", "Accepted and ignored.", text)
             for name in ("context", "options", "entities")
         },
+        "Metadata": _query(
+            "$metadata",
+            "Answer the column metadata instead of rows (overrides the other parameters): "
+            "`ALL` (or empty) for every column, or comma-separated column names.",
+            {**text, "examples": ["ALL", "State,DbTag"]},
+        ),
+        "ArchiveProviderName": {
+            "name": "archiveProviderName",
+            "in": "path",
+            "required": True,
+            "description": "The archive provider: `BatchTasks` (any case); any other is 404.",
+            "schema": {**text, "examples": ["BatchTasks"]},
+        },
     }
 
 

@@ -6,7 +6,15 @@ import json
 from functools import lru_cache
 
 from batchtask import __version__
-from batchtask.http.openapi import admin, agents, batch_task, operations, session
+from batchtask.http.openapi import (
+    admin,
+    agents,
+    archive,
+    batch_task,
+    discovery,
+    operations,
+    session,
+)
 from batchtask.http.openapi.components import Schema, parameters, responses, security_schemes
 from batchtask.serialisation.admin_schema import admin_schemas
 from batchtask.serialisation.schema import component_schemas
@@ -32,7 +40,9 @@ def openapi_document(context_identifier: str = "Cust00000", *, basic_auth: bool 
                 "name": "Session",
                 "description": "Tickets for clients, cookie sessions for browsers.",
             },
+            {"name": "Archive", "description": "The BatchTasks archive provider and its columns."},
             {"name": "Agents", "description": "SuperOffice's Batch agent: `POST` one method each."},
+            {"name": "Discovery", "description": "The version block and the supported URLs."},
             {"name": "Operations", "description": "Liveness, readiness and metrics."},
             {
                 "name": "Admin",
@@ -42,7 +52,9 @@ def openapi_document(context_identifier: str = "Cust00000", *, basic_auth: bool 
         ],
         "paths": {
             **batch_task.paths(basic_auth),
+            **archive.paths(basic_auth),
             **agents.paths(basic_auth),
+            **discovery.paths(),
             **session.paths(basic_auth),
             **operations.paths(),
             **admin.paths(basic_auth),

@@ -1,8 +1,15 @@
 """``POST /api/v1/Agents/Batch/<Method>``: the 15 methods of SuperOffice's Batch agent.
 
-Agent conventions differ from REST (SPEC §5.2): "not found" is 200 with ``null``; parameters come
-from a body with PascalCase keys (matched case-insensitively) or from the query string; list
-parameters also accept ``1,2,3`` in the query. ``$select`` nulls unselected carrier fields.
+Agent conventions differ from REST (SPEC §5.2, reference §1.2/§5.7, AGI): "not found" is 200 with
+``null``; parameters come from a body with PascalCase keys (matched case-insensitively) or from
+the query string; list parameters also accept ``1,2,3`` in the query. ``$select`` nulls
+unselected carrier fields. A required parameter that is missing or ``null`` is not an HTTP error
+but 200 with ASP.NET's internal error object (``{"Message": "The request is invalid.",
+"MessageDetail": "The parameters dictionary contains a null entry for parameter 'id'."}``, the
+.NET parameter name); a malformed one (``Id=glops``) is a 400. An empty body is no body, whatever
+its ``Content-Type`` says: clients that set a default content type on every call send exactly
+that, with the parameters in the query string. ``GET`` on an agent URL describes the call
+(:data:`AGENT_CALLS`) instead of invoking it.
 """
 
 from __future__ import annotations
@@ -21,15 +28,15 @@ from batchtask.http.body import parsed_body
 from batchtask.http.errors import RouteNotFound
 from batchtask.http.query_string import Repeated, parse_query_all
 from batchtask.http.request_options import media_type
-from batchtask.http.respond import headers_of, query_of, wire_response
+from batchtask.http.respond import base_url, headers_of, query_of, wire_response
 from batchtask.http.routes.batch_task import (
     ARRAY,
     CARRIER,
     caller,
     carriers,
+    check_context,
     draft_of,
     options_for,
-    unwrap,
     update_of,
 )
 from batchtask.serialisation.carrier import batch_task_info
@@ -38,6 +45,24 @@ from batchtask.services.container import Services
 
 MAX_IDS = 10_000
 _RESERVED = {"$select", "$format"}
+
+
+class MissingParameter(Exception):
+    """A required agent parameter is missing or ``null`` (answered 200, not as an HTTP error)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        #: The .NET parameter name (``batchTaskId``), as ASP.NET reports it.
+        self.parameter = name[:1].lower() + name[1:]
+
+
+def invalid_request(parameter: str) -> dict[str, str]:
+    """ASP.NET Web API's body for a null entry in the parameters dictionary (AGI)."""
+    return {
+        "Message": "The request is invalid.",
+        "MessageDetail": "The parameters dictionary contains a null entry for parameter "
+        f"'{parameter}'.",
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +77,7 @@ class Call:
     def value(self, name: str, *, required: bool = True) -> Any:
         """A parameter by name, any case (the first of a repeated query parameter).
 
-        ``InvalidInput`` when required and missing.
+        ``MissingParameter`` when required and missing or ``null``.
         """
         raw = self._raw(name)
         if isinstance(raw, Repeated):
@@ -60,7 +85,7 @@ class Call:
         if raw is not None:
             return raw
         if required:
-            raise InvalidInput(f"the parameter {name} is required", field=name)
+            raise MissingParameter(name)
         return None
 
     def _raw(self, name: str) -> Any:
@@ -116,12 +141,10 @@ async def _parameters(request: Request, ctx: Services) -> dict[str, Any]:
         for key, value in parse_query_all(request.scope.get("query_string", b"")).items()
         if key not in _RESERVED
     }
-    empty = (
-        request.headers.get("content-length") in {None, "0"}
-        and "transfer-encoding" not in request.headers
-    )
-    if empty and request.headers.get("content-type") is None:
-        return params
+    declared = request.headers.get("content-length")
+    chunked = "transfer-encoding" in request.headers
+    if (declared is None and not chunked) or (declared is not None and declared.strip() == "0"):
+        return params  # no body, whatever Content-Type says: the query has the parameters
     kind, body = await parsed_body(request, ctx.settings.body_limit)
     if kind == "xml":
         body = body[1]
@@ -226,7 +249,7 @@ async def system_by_name_and_state(call: Call) -> Response:
 
 async def start_batch_job(call: Call) -> Response:
     """``{BatchTaskInfo}`` → the new id."""
-    body = read_carrier(unwrap(call.params, "BatchTaskInfo"))
+    body = read_carrier(call.value("BatchTaskInfo"))
     task_id = await call.ctx.tasks.create(call.principal, draft_of(body))
     media = media_type(headers_of(call.request), query_of(call.request))
     return wire_response(task_id, media, root="int")
@@ -241,7 +264,7 @@ async def stop_batch_job(call: Call) -> Response:
 
 async def update_batch_task(call: Call) -> Response:
     """``{BatchTaskInfo}`` → the updated carrier (by its Id), or ``null``."""
-    body = read_carrier(unwrap(call.params, "BatchTaskInfo"))
+    body = read_carrier(call.value("BatchTaskInfo"))
     if body.id is None:
         raise InvalidInput("BatchTaskInfo.Id is required", field="Id")
     try:
@@ -263,6 +286,75 @@ async def delete_batch_tasks(call: Call) -> Response:
     return Response(status_code=204)
 
 
+@dataclass(frozen=True, slots=True)
+class AgentCall:
+    """What ``GET`` on an agent URL and the ``/api/v1`` listing say about one method."""
+
+    name: str
+    #: What the call does (the agent reference page's summary, WA-AGENT).
+    summary: str
+    #: Body keys (PascalCase) and their wire types, in the .NET signature's order.
+    parameters: tuple[tuple[str, str], ...]
+    returns: str
+    #: A request body that works.
+    example: dict[str, Any]
+
+    @property
+    def listing(self) -> str:
+        """The ``/api/v1`` line: simple parameters as a query string, then the summary."""
+        simple = [name[:1].lower() + name[1:] for name, kind in self.parameters if kind in _SIMPLE]
+        query = "?" + "&".join(f"{name}={{{name}}}" for name in simple) + "   " if simple else ""
+        return query + self.summary
+
+
+_SIMPLE = frozenset({"int32", "string", "BatchTaskState"})
+_IDS, _STATE, _NAME, _TASK_NAME = ("AssociateIds", "int32[]"), ("State", "BatchTaskState"), (
+    "Name", "string"), ("TaskName", "string")  # fmt: skip
+_CARRIER = {"BatchTaskInfo": {"Name": "batchtask.sleep", "ParameterObject": {"seconds": "5"}}}
+_LIST = "BatchTaskInfo[]"
+AGENT_CALLS: tuple[AgentCall, ...] = (
+    AgentCall("GetBatchTaskInfo", "Get a BatchTaskInfo by id; null when there is none.",
+              (("Id", "int32"),), "BatchTaskInfo", {"Id": 1}),
+    AgentCall("GetBatchTaskInfosByAssociates", "Get an array of BatchTaskInfo for the provided "
+              "associate ids: an empty array for all tasks, 0 for system tasks, -1 for all user "
+              "tasks.", (_IDS,), _LIST, {"AssociateIds": [-1]}),
+    AgentCall("GetBatchTaskInfosByAssociatesAndState", "Get an array of BatchTaskInfo for the "
+              "provided associate id's and batch task state.", (_IDS, _STATE), _LIST,
+              {"AssociateIds": [-1], "State": "All"}),
+    AgentCall("GetBatchTaskInfosByNameAndAssociates", "Get an array of BatchTaskInfo with the "
+              "given task definition name (blank for all) for the provided associate ids.",
+              (_NAME, _IDS), _LIST, {"Name": "batchtask.sleep", "AssociateIds": []}),
+    AgentCall("GetBatchTaskInfosByNameAndState", "Gets an array of user BatchTaskInfo with the "
+              "given name (blank for all) and state. System tasks are excluded.",
+              (_NAME, _STATE), _LIST, {"Name": "", "State": "New"}),
+    AgentCall("GetBatchTaskInfosByState", "Gets an array of user BatchTaskInfo with state "
+              "defined by a BatchTaskState. System tasks are excluded.", (_STATE,), _LIST,
+              {"State": "Started"}),
+    AgentCall("GetAllBatchTaskInfosByName", "Gets an array of system and user BatchTaskInfo "
+              "with the given task name; NULL or blank for all tasks.", (_TASK_NAME,), _LIST,
+              {"TaskName": ""}),
+    AgentCall("GetAllBatchTaskInfosByNameAndState", "Gets an array of system and user "
+              "BatchTaskInfo with the given task name and state.", (_TASK_NAME, _STATE), _LIST,
+              {"TaskName": "", "State": "Failed"}),
+    AgentCall("GetSystemBatchTaskInfosByName", "Gets an array of system BatchTaskInfo with the "
+              "given task name; NULL or blank for all.", (_TASK_NAME,), _LIST, {"TaskName": ""}),
+    AgentCall("GetSystemBatchTaskInfosByNameAndState", "Gets an array of system BatchTaskInfo "
+              "with the given task name and state.", (_TASK_NAME, _STATE), _LIST,
+              {"TaskName": "", "State": "All"}),
+    AgentCall("StartBatchJob", "Start a batch job based on BatchTaskInfo. Returns the id of the "
+              "created batch job.", (("BatchTaskInfo", "BatchTaskInfo"),), "int32", _CARRIER),
+    AgentCall("StopBatchJob", "Stop a batch job by id. Returns true if the job was stopped "
+              "successfully.", (("Id", "int32"),), "boolean", {"Id": 1}),
+    AgentCall("UpdateBatchTask", "Update a BatchTask. Only State, Description, Response and "
+              "Request are updated; null when the task does not exist.",
+              (("BatchTaskInfo", "BatchTaskInfo"),), "BatchTaskInfo",
+              {"BatchTaskInfo": {"Id": 1, "Description": "changed"}}),
+    AgentCall("DeleteBatchTask", "Delete a batch task from the database.",
+              (("BatchTaskId", "int32"),), "no content (204)", {"BatchTaskId": 1}),
+    AgentCall("DeleteBatchTasks", "Delete several batch tasks from the database.",
+              (("BatchTaskIds", "int32[]"),), "no content (204)", {"BatchTaskIds": [1, 2]}),
+)  # fmt: skip
+
 METHODS: dict[str, Handler] = {
     "GetBatchTaskInfo": get_batch_task_info,
     "GetBatchTaskInfosByAssociates": by_associates,
@@ -281,6 +373,7 @@ METHODS: dict[str, Handler] = {
     "DeleteBatchTasks": delete_batch_tasks,
 }
 _BY_KEY = {name.casefold(): handler for name, handler in METHODS.items()}
+_CALLS = {call.name.casefold(): call for call in AGENT_CALLS}
 
 
 async def invoke(request: Request) -> Response:
@@ -290,4 +383,33 @@ async def invoke(request: Request) -> Response:
         raise RouteNotFound(path=request.url.path)
     ctx, principal = await caller(request)
     params = await _parameters(request, ctx)
-    return await handler(Call(request, ctx, principal, params))
+    try:
+        return await handler(Call(request, ctx, principal, params))
+    except MissingParameter as missing:
+        media = media_type(headers_of(request), query_of(request))
+        return wire_response(invalid_request(missing.parameter), media, root="Error")
+
+
+def describe(call: AgentCall, url: str) -> dict[str, Any]:
+    """What ``GET`` on the agent URL answers: how to call it."""
+    return {
+        "Agent": "Batch",
+        "Method": call.name,
+        "HttpMethod": "POST",
+        "Url": url,
+        "Description": call.summary,
+        "Parameters": [{"Name": name, "Type": kind} for name, kind in call.parameters],
+        "Returns": call.returns,
+        "Example": call.example,
+    }
+
+
+async def description(request: Request) -> Response:
+    """``GET Agents/Batch/<Method>``: the description of the call; it is not invoked (AGI)."""
+    check_context(request)
+    call = _CALLS.get(request.path_params["method"].casefold())
+    if call is None:
+        raise RouteNotFound(path=request.url.path)
+    media = media_type(headers_of(request), query_of(request))
+    url = f"{base_url(request)}/api/v1/Agents/Batch/{call.name}"
+    return wire_response(describe(call, url), media, root="AgentCall")

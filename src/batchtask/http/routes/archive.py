@@ -1,18 +1,25 @@
-"""``GET /api/v1/BatchTask``: the OData list over the ``BatchTasks`` archive provider (SPEC §7)."""
+"""The OData list over the ``BatchTasks`` archive provider (SPEC §7, reference §5.9, ARCH).
+
+``GET /api/v1/BatchTask`` calls the archive service with the ``BatchTasks`` provider, and
+``GET /api/v1/Archive/BatchTasks`` is that provider itself: same parameters, same rows.
+``GET /api/v1/Archive/BatchTasks$metadata`` (or ``?$metadata=ALL``) describes its columns, and
+is where every list's ``odata.metadata`` points. Other provider names are 404.
+"""
 
 from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from batchtask.domain.archive import DEFAULT_SELECT, find_column
+from batchtask.domain.archive import COLUMNS, DEFAULT_SELECT, PROVIDER, find_column
 from batchtask.domain.archive_query import DEFAULT_TOP, MAX_TOP, ArchiveQuery
-from batchtask.domain.errors import InvalidInput
+from batchtask.domain.errors import InvalidInput, NotFound
 from batchtask.http.query_string import query_value
-from batchtask.http.request_options import media_type
-from batchtask.http.respond import headers_of, query_of, wire_response
-from batchtask.http.routes.batch_task import caller, options_for
+from batchtask.http.request_options import media_type, translator
+from batchtask.http.respond import base_url, headers_of, query_of, wire_response
+from batchtask.http.routes.batch_task import caller, check_context, options_for
 from batchtask.serialisation.archive_list import ListShape, archive_list
+from batchtask.serialisation.archive_metadata import archive_metadata as archive_metadata_document
 from batchtask.serialisation.odata_filter import parse_filter, parse_order_by
 
 MAX_SKIP = 2**63 - 1
@@ -61,8 +68,16 @@ def _choice(query: dict[str, str], name: str, choices: dict[str, bool]) -> bool:
         raise InvalidInput(f"{name} must be one of {', '.join(choices)}", field=name) from None
 
 
+def metadata_url(request: Request) -> str:
+    """Where the column metadata of the list is: the list's ``odata.metadata``."""
+    return f"{base_url(request)}/api/v1/Archive/{PROVIDER}$metadata"
+
+
 async def list_batch_tasks(request: Request) -> Response:
-    """The archive page: ``{"odata.metadata", "odata.nextLink", "value"}``."""
+    """The archive page: ``{"odata.metadata", "odata.nextLink", "value"}``.
+
+    ``GET /api/v1/BatchTask`` and ``GET /api/v1/Archive/BatchTasks`` (the same provider).
+    """
     ctx, principal = await caller(request)
     query = query_of(request)
     media = media_type(headers_of(request), query)
@@ -86,9 +101,57 @@ async def list_batch_tasks(request: Request) -> Response:
         json_safe=(query_value(query, "$jsonSafe") or "").strip().lower() == "true",
     )
     rows, more = await ctx.tasks.archive(principal, archive)
-    next_link = str(request.url.include_query_params(**{"$skip": skip + top})) if more else None
-    tenant = request.path_params.get("context")
-    prefix = f"/{tenant}" if tenant else ""
-    metadata = f"{request.url.scheme}://{request.url.netloc}{prefix}/api/v1/Archive//$metadata"
-    body = archive_list(rows, shape, options, metadata=metadata, next_link=next_link)
+    # $top=0 can never be followed by anything: a link to itself would loop a client forever.
+    following = more and top > 0
+    next_link = (
+        str(request.url.include_query_params(**{"$skip": skip + top})) if following else None
+    )
+    body = archive_list(rows, shape, options, metadata=metadata_url(request), next_link=next_link)
     return wire_response(body, media, root="ODataResponse")
+
+
+def _provider(request: Request) -> None:
+    name = request.path_params["archiveProviderName"]
+    if name.casefold() != PROVIDER.casefold():
+        raise ArchiveNotFound(f"There is no archive provider {name[:100]}.", provider=name[:100])
+
+
+async def archive_provider(request: Request) -> Response:
+    """``GET Archive/{archiveProviderName}``: ``BatchTasks`` is the list above; ``$metadata`` its columns."""
+    check_context(request)
+    _provider(request)
+    if query_value(query_of(request), "$metadata") is not None:
+        return await _metadata(request)
+    return await list_batch_tasks(request)
+
+
+async def archive_metadata(request: Request) -> Response:
+    """``GET Archive/{archiveProviderName}$metadata``: the provider's columns, translated (reference §5.9)."""
+    check_context(request)
+    _provider(request)
+    return await _metadata(request)
+
+
+async def _metadata(request: Request) -> Response:
+    await caller(request)
+    headers = headers_of(request)
+    query = query_of(request)
+    wanted = (query_value(query, "$metadata") or "").strip()
+    columns = list(COLUMNS)
+    if wanted and wanted.casefold() != "all":
+        columns = []
+        for part in wanted.split(","):
+            column = find_column(part)
+            if column is None:
+                raise InvalidInput(
+                    f"unknown column {part.strip()[:60]!r} in $metadata", field="$metadata"
+                )
+            columns.append(column)
+    body = archive_metadata_document(columns, translator(headers))
+    return wire_response(body, media_type(headers, query), root="ArchiveColumns")
+
+
+class ArchiveNotFound(NotFound):
+    """There is no such archive provider."""
+
+    resource = "SR_ERROR_ARCHIVE_NOT_FOUND"
