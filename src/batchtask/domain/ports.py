@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Protocol
 
+from batchtask.domain.aggregate import Aggregate
 from batchtask.domain.archive_query import ArchiveQuery, ArchiveRow
 from batchtask.domain.change import ChangePage
 from batchtask.domain.credential import Credential, CredentialKind
@@ -102,6 +103,12 @@ class TaskRepository(Protocol):
 
     async def archive(self, query: ArchiveQuery) -> list[ArchiveRow]:
         """One page of the BatchTasks archive (``query.top`` rows at most)."""
+        ...
+
+    async def archive_totals(
+        self, query: ArchiveQuery, aggregates: Sequence[Aggregate]
+    ) -> dict[str, object]:
+        """Each aggregate over every row ``query.filter`` matches, by ``Aggregate.key``."""
         ...
 
 

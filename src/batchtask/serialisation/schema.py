@@ -304,9 +304,12 @@ def _odata_schemas() -> dict[str, Schema]:
         },
         "ODataSlimRow": {
             "type": "object",
-            "description": "A Slim row: the key, the entity and one member per selected column "
-            "(display text under `$output=Display`).",
-            "properties": {"PrimaryKey": text, "EntityName": {"const": "batchtask"}},
+            "description": "A Slim row: the key, the entity and one member per selected column. "
+            "Aggregate rows have EntityName `header` or `footer` and PrimaryKey `0`.",
+            "properties": {
+                "PrimaryKey": text,
+                "EntityName": {"enum": ["batchtask", "header", "footer"]},
+            },
             "required": ["PrimaryKey", "EntityName"],
             "additionalProperties": scalar,
             "xml": {"name": "anyType"},
@@ -314,10 +317,10 @@ def _odata_schemas() -> dict[str, Schema]:
         "ODataFullRow": {
             "type": "object",
             "description": "A Full row: hints, a numeric TableRight mask and one column object "
-            "per selected column.",
+            "per selected column (aggregate rows: EntityName and StyleHint `header`/`footer`).",
             "properties": {
                 "PrimaryKey": {"type": "integer", "format": "int32"},
-                "EntityName": {"const": "batchtask"},
+                "EntityName": {"enum": ["batchtask", "header", "footer"]},
                 "StyleHint": text,
                 "LinkHint": text,
                 "TableRight": {

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from batchtask.domain.aggregate import Aggregate
 from batchtask.domain.archive_query import ArchiveQuery, ArchiveRow
 from batchtask.domain.clock import Clock
 from batchtask.domain.errors import Forbidden, InvalidInput, TaskNotFound
@@ -189,3 +190,12 @@ class TaskService:
             )
             rows.append((row, OWNER_RIGHTS if mine else READER_RIGHTS))
         return rows, len(page) > query.top
+
+    async def archive_totals(
+        self, principal: Principal, query: ArchiveQuery, aggregates: Sequence[Aggregate]
+    ) -> dict[str, object]:
+        """The ``$select`` aggregates over every row the caller's list would show (all pages)."""
+        if not aggregates:
+            return {}
+        scoped = replace(query, now=self._clock.now(), associate_id=principal.associate_id)
+        return await self._store.tasks.archive_totals(scoped, aggregates)

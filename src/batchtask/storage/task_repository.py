@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from batchtask.domain.aggregate import Aggregate
 from batchtask.domain.archive import RestrictionType, find_column
 from batchtask.domain.archive_query import ArchiveQuery, ArchiveRow
 from batchtask.domain.clock import SystemClock
@@ -18,6 +19,7 @@ from batchtask.domain.ports import TaskEvent, TaskFilter
 from batchtask.domain.state import BatchTaskState, CancellationBehaviour
 from batchtask.domain.task import BatchTask, NewTask, TaskOutcome, TaskUpdate
 from batchtask.storage import event_log, parameter_blobs
+from batchtask.storage.archive_totals import archive_totals
 from batchtask.storage.database import Database
 from batchtask.storage.filter_sql import COLUMN_SQL, bind, compile_filter, compile_order_by
 from batchtask.storage.queries import load
@@ -180,6 +182,12 @@ class SqlTaskRepository:
     async def events(self, task_id: int) -> list[TaskEvent]:
         """The event log of one task, oldest first."""
         return await event_log.of_task(self._db, task_id)
+
+    async def archive_totals(
+        self, query: ArchiveQuery, aggregates: Sequence[Aggregate]
+    ) -> dict[str, object]:
+        """The ``$select`` aggregates over the filtered rows (``archive_totals.py``)."""
+        return await archive_totals(self._db, query, aggregates)
 
     async def archive(self, query: ArchiveQuery) -> list[ArchiveRow]:
         """One page of the BatchTasks archive; filter and order compiled to bound SQL."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from batchtask.domain.aggregate import Function
 from batchtask.domain.archive import COLUMNS, DEFAULT_SELECT
 from batchtask.domain.archive_query import DEFAULT_TOP, MAX_TOP
 from batchtask.domain.state import BatchTaskState
@@ -74,11 +75,23 @@ _STATE_PATTERN = (
 )
 
 
-def name_list_pattern(names: Iterable[str], *, paths: bool) -> str:
-    """A comma-separated list of ``names`` in any case (blank entries allowed), as parsed."""
-    name = "(?:" + "|".join(case_insensitive_pattern(n)[1:-1] for n in names) + ")"
+def _any_case(words: Iterable[str]) -> str:
+    return "(?:" + "|".join(case_insensitive_pattern(word)[1:-1] for word in words) + ")"
+
+
+def name_list_pattern(names: Iterable[str], *, paths: bool, aggregates: bool = False) -> str:
+    """A comma-separated list of ``names`` in any case (blank entries allowed), as parsed.
+
+    With ``aggregates`` an entry may also be ``Function(name)`` with ``:Modifier``s (the
+    functions' column types are checked by the server, 400).
+    """
+    name = _any_case(names)
     if paths:
         name += r"(?:\s*[/.][^,]*)?"
+    if aggregates:
+        function = _any_case(f.value for f in Function)
+        modifier = _any_case(("Header", "Footer", "HideDetail"))
+        name = rf"(?:{function}\s*\(\s*{name}\s*\)\s*(?::\s*{modifier}\s*)*|{name})"
     entry = rf"\s*(?:{name}\s*)?"
     return rf"^{entry}(?:,{entry})*$"
 
@@ -115,11 +128,15 @@ def _list_parameters() -> dict[str, Schema]:
         "ListSelect": _query(
             "$select",
             f"Comma-separated columns of the BatchTasks archive provider (any case): {columns}. "
-            f"Default: {', '.join(DEFAULT_SELECT)}. An unknown column is a 400.",
+            f"Default: {', '.join(DEFAULT_SELECT)}. An unknown column is a 400. A column may "
+            "carry an aggregate, `Count`, `CountAll`, `Sum`, `Avg`, `Min` or `Max`, with the "
+            "modifiers `:Header`, `:Footer` (the default) and `:HideDetail` "
+            "(`Count(State):Footer`): the totals over every matching row come in a `header` row "
+            "before the first page and a `footer` row after the last.",
             {
                 **text,
-                "pattern": name_list_pattern(visible, paths=False),
-                "examples": ["definitionName,state,progressPercent"],
+                "pattern": name_list_pattern(visible, paths=False, aggregates=True),
+                "examples": ["definitionName,state,progressPercent", "Count(State):Footer"],
             },
         ),
         "Filter": _query(

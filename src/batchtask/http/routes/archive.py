@@ -11,10 +11,12 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from batchtask.domain.aggregate import Aggregate, parse_select_item
 from batchtask.domain.archive import COLUMNS, DEFAULT_SELECT, PROVIDER, find_column
-from batchtask.domain.archive_query import DEFAULT_TOP, MAX_TOP, ArchiveQuery
+from batchtask.domain.archive_query import DEFAULT_TOP, MAX_TOP, ArchiveQuery, ArchiveRow
 from batchtask.domain.errors import InvalidInput, NotFound
-from batchtask.http.query_string import query_value
+from batchtask.domain.rights import TaskRights
+from batchtask.http.query_string import Query, query_value
 from batchtask.http.request_options import media_type, translator
 from batchtask.http.respond import base_url, headers_of, query_of, wire_response
 from batchtask.http.routes.batch_task import caller, check_context, options_for
@@ -41,21 +43,29 @@ def _count(query: dict[str, str], name: str, default: int, limit: int) -> int:
     return int(text)
 
 
-def _columns(query: dict[str, str]) -> tuple[str, ...]:
+def _selection(query: Query) -> tuple[tuple[str | Aggregate, ...], tuple[str, ...]]:
+    """The ``$select`` items in order (names and aggregates) and the columns they read."""
     raw = query_value(query, "$select")
     if raw is None or not raw.strip():
-        return DEFAULT_SELECT
-    names: list[str] = []
+        return DEFAULT_SELECT, DEFAULT_SELECT
+    items: list[str | Aggregate] = []
+    columns: list[str] = []
     for part in raw.split(","):
         name = part.strip()
         if not name:
             continue
-        column = find_column(name)
-        if column is None or not column.is_visible:
-            raise InvalidInput(f"unknown column {name[:60]!r} in $select", field="$select")
-        if column.name not in names:
-            names.append(column.name)
-    return tuple(names)
+        item: str | Aggregate | None = parse_select_item(name)
+        if item is None:
+            column = find_column(name)
+            if column is None or not column.is_visible:
+                raise InvalidInput(f"unknown column {name[:60]!r} in $select", field="$select")
+            item = column.name
+        if item not in items:
+            items.append(item)
+        wanted = item if isinstance(item, str) else item.column
+        if wanted not in columns:
+            columns.append(wanted)
+    return tuple(items), tuple(columns)
 
 
 def _choice(query: dict[str, str], name: str, choices: dict[str, bool]) -> bool:
@@ -86,8 +96,9 @@ async def list_batch_tasks(request: Request) -> Response:
     skip = _count(query, "$skip", 0, MAX_SKIP)
     filter_text = query_value(query, "$filter")
     order_text = query_value(query, "$orderBy")
+    items, columns = _selection(query)
     archive = ArchiveQuery(
-        columns=_columns(query),
+        columns=columns,
         filter=parse_filter(filter_text) if filter_text is not None else None,
         order=parse_order_by(order_text) if order_text is not None else (),
         top=top,
@@ -95,18 +106,34 @@ async def list_batch_tasks(request: Request) -> Response:
         zone=options.zone,
     )
     shape = ListShape(
-        columns=archive.columns,
+        items=items,
         full=_choice(query, "$mode", _MODES),
         display=_choice(query, "$output", _OUTPUTS),
         json_safe=(query_value(query, "$jsonSafe") or "").strip().lower() == "true",
+        safe_names=media.is_xml,
     )
-    rows, more = await ctx.tasks.archive(principal, archive)
+    aggregates = [item for item in items if isinstance(item, Aggregate)]
+    hide_detail = any(aggregate.hide_detail for aggregate in aggregates)
+    rows: list[tuple[ArchiveRow, TaskRights]] = []
+    more = False
+    if not hide_detail:  # else only the totals, on one page
+        rows, more = await ctx.tasks.archive(principal, archive)
     # $top=0 can never be followed by anything: a link to itself would loop a client forever.
     following = more and top > 0
     next_link = (
         str(request.url.include_query_params(**{"$skip": skip + top})) if following else None
     )
-    body = archive_list(rows, shape, options, metadata=metadata_url(request), next_link=next_link)
+    header = skip == 0 and any(aggregate.header for aggregate in aggregates)
+    footer = not following and any(aggregate.footer for aggregate in aggregates)
+    if hide_detail and skip > 0:
+        header = footer = False
+    totals = (
+        await ctx.tasks.archive_totals(principal, archive, aggregates) if header or footer else {}
+    )
+    body = archive_list(
+        rows, shape, options, metadata=metadata_url(request), next_link=next_link,
+        totals=totals, header=header, footer=footer,
+    )  # fmt: skip
     return wire_response(body, media, root="ODataResponse")
 
 

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from batchtask.domain.aggregate import Aggregate, Function
 from batchtask.domain.archive import RestrictionType, find_column
 from batchtask.domain.query import (
     And,
@@ -179,3 +180,30 @@ def _sort_key(kind: RestrictionType, read: Reader) -> Callable[[Any], Any]:
         # A never-started task sorts first ascending and last descending.
         return lambda row: (read(row) is not None, read(row) or 0)
     return read
+
+
+def totals(
+    rows: Sequence[Any], aggregates: Sequence[Aggregate], readers: Mapping[str, Reader]
+) -> dict[str, object]:
+    """The ``$select`` aggregates over ``rows``, as ``archive_totals.py`` computes them in SQL."""
+    out: dict[str, object] = {}
+    for aggregate in aggregates:
+        column = find_column(aggregate.column)
+        assert column is not None  # noqa: S101 - parse_select_item checked it
+        values = [readers[column.name](row) for row in rows]
+        present = [value for value in values if value is not None]
+        function = aggregate.function
+        if function is Function.COUNT_ALL:
+            out[aggregate.key] = len(values)
+        elif function is Function.COUNT:
+            empty: object = 0 if column.restriction_type is RestrictionType.ASSOCIATE else ""
+            out[aggregate.key] = sum(1 for value in present if value != empty)
+        elif function is Function.SUM:
+            out[aggregate.key] = sum(int(value) for value in present)  # type: ignore[call-overload]
+        elif function is Function.AVG:
+            numbers = [int(value) for value in present]  # type: ignore[call-overload]
+            out[aggregate.key] = sum(numbers) / len(numbers) if numbers else None
+        else:
+            pick = min if function is Function.MIN else max
+            out[aggregate.key] = pick(present) if present else None  # type: ignore[type-var]
+    return out

@@ -8,13 +8,14 @@ from types import MappingProxyType
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from batchtask.domain.aggregate import Aggregate
 from batchtask.domain.archive_query import ArchiveQuery, ArchiveRow
 from batchtask.domain.clock import SystemClock
 from batchtask.domain.ports import TaskEvent, TaskFilter
 from batchtask.domain.state import BatchTaskState, CancellationBehaviour
 from batchtask.domain.task import BINARY_OBJECT_TABLE, BatchTask, NewTask, TaskOutcome, TaskUpdate
 from batchtask.storage import parameter_blobs
-from batchtask.storage.memory.archive import Evaluator, Reader, ordered
+from batchtask.storage.memory.archive import Evaluator, Reader, ordered, totals
 from batchtask.storage.memory.tables import DefinitionRow, Tables, TaskRow, visible
 
 T = TypeVar("T")
@@ -229,8 +230,7 @@ class MemoryTaskRepository:
         """The event log of one task, oldest first."""
         return [event for event in self._t.events if event.task_id == task_id]
 
-    async def archive(self, query: ArchiveQuery) -> list[ArchiveRow]:
-        """One page of the BatchTasks archive."""
+    def _matching(self, query: ArchiveQuery) -> list[TaskRow]:
         rows = list(self._t.tasks.values())
         if query.filter is not None:
             evaluator = Evaluator(
@@ -240,7 +240,17 @@ class MemoryTaskRepository:
                 associate_id=query.associate_id,
             )
             rows = [row for row in rows if evaluator.matches(query.filter, row)]
-        rows = ordered(rows, query.order, self.readers, lambda row: row.id)
+        return rows
+
+    async def archive_totals(
+        self, query: ArchiveQuery, aggregates: Sequence[Aggregate]
+    ) -> dict[str, object]:
+        """The ``$select`` aggregates over the filtered rows."""
+        return totals(self._matching(query), aggregates, self.readers)
+
+    async def archive(self, query: ArchiveQuery) -> list[ArchiveRow]:
+        """One page of the BatchTasks archive."""
+        rows = ordered(self._matching(query), query.order, self.readers, lambda row: row.id)
         page = rows[query.skip : query.skip + query.top]
         columns = [name for name in query.columns if name in self.readers]
         return [
