@@ -292,3 +292,29 @@ def test_a_page_on_an_unlisted_origin_is_blocked(
         result = _read_page(browser_page, page.origin)
     assert list(result) == ["blocked"]
     assert "Failed to fetch" in result["blocked"]
+
+
+@_ONLY_SQLITE
+def test_credentials_from_an_allowed_origin_still_authenticate_as_before(named: LiveServer) -> None:
+    """CORS only lets the page read: a cookie session from another origin is still 403, a ticket works."""
+    task_id = make_task(named, "alice")
+    with named.client() as client:
+        login = client.post(
+            "/login", json={"username": "alice", "password": "correct horse battery"}
+        )
+        session = login.cookies["batchtask_session"]
+        xsrf = login.cookies["XSRF-TOKEN"]
+        cookie = client.get(
+            f"/api/v1/BatchTask/{task_id}",
+            headers={"Origin": ALLOWED, "Cookie": f"batchtask_session={session}; XSRF-TOKEN={xsrf}",
+                     "X-XSRF-TOKEN": xsrf},
+        )  # fmt: skip
+        ticket = client.get(
+            f"/api/v1/BatchTask/{task_id}",
+            headers={"Origin": ALLOWED, "Authorization": f"SOTicket {login.json()['Ticket']}"},
+        )
+    assert cookie.status_code == 403
+    assert ticket.status_code == 200
+    for response in (cookie, ticket):
+        assert response.headers["access-control-allow-origin"] == ALLOWED
+        assert response.headers["access-control-allow-credentials"] == "true"
