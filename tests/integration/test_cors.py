@@ -21,7 +21,7 @@ from batchtask.domain.user import Role
 from tests.conftest import FakeClock
 from tests.integration import conftest as live_support
 from tests.integration.conftest import LiveServer, run_server
-from tests.integration.test_fast_lane import asgi_get
+from tests.integration.test_fast_lane import asgi_get, framework_lane
 from tests.integration.test_seed_endpoint import make_task
 
 ALLOWED = "http://app.example:8080"
@@ -103,7 +103,7 @@ def test_preflight_from_another_origin_is_refused(named: LiveServer) -> None:
 def test_simple_requests_on_both_lanes(named: LiveServer, lane: str) -> None:
     """Allowed origin: its name, credentials, exposed headers, ``Vary: …, Origin``; others: none."""
     task_id = make_task(named, "alice")
-    app = named.app if lane == "fast" else named.app.app
+    app = named.app if lane == "fast" else framework_lane(named)
     ticket = {"Authorization": f"SOTicket {named.ticket('alice')}"}
     for origin, allowed in ((ALLOWED, True), (OTHER, False), (ALLOWED.upper(), True)):
         status, raw, _ = named.call(
@@ -136,7 +136,7 @@ def test_both_lanes_decorate_alike(named: LiveServer) -> None:
         {"Origin": OTHER},
     ):
         fast = named.call(lambda s, h=headers: asgi_get(named.app, target, h))
-        framework = named.call(lambda s, h=headers: asgi_get(named.app.app, target, h))
+        framework = named.call(lambda s, h=headers: asgi_get(framework_lane(named), target, h))
         assert fast == framework
 
 

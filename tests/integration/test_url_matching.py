@@ -44,6 +44,11 @@ CALLS = [
     Call("DELETE", "/api/v1/BatchTask/{new}", 204),
     Call("POST", "/api/v1/BatchTask/{id}/Stop", 200),
     Call("POST", "/api/v1/Agents/Batch/{method}", 200, json={"Id": "{id}"}),
+    Call("GET", "/api/v1/Agents/Batch/{method}", 200),
+    Call("GET", "/api/v1/Archive/{archiveProviderName}", 200),
+    Call("GET", "/api/v1/Archive/{archiveProviderName}$metadata", 200),
+    Call("GET", "/api", 200),
+    Call("GET", "/api/v1", 200),
     Call("POST", "/login", 200, json={"username": "alice", "password": PASSWORD}),
     Call("POST", "/logout", 204, headers=_ticket_of_new_login),
     Call("GET", "/healthz", 200),
@@ -106,6 +111,7 @@ def _fill(path: str, server: LiveServer, task_id: int) -> str:
         "{method}": "GetBatchTaskInfo",
         "{asset}": "docs.js",
         "{console_asset}": "console.js",
+        "{archiveProviderName}": "BatchTasks",
     }
     for key, value in values.items():
         if key in path:
@@ -137,7 +143,7 @@ def test_every_route_matches_in_any_case_and_with_a_trailing_slash(
 ) -> None:
     """Each spelling answers like the documented one (and tenant twins of the API too)."""
     task_id = make_task(server, "alice")
-    api = call.path.startswith(("/api/v1/", "/admin/api/"))
+    api = call.path.startswith(("/api/v1", "/admin/api/")) or call.path == "/api"
     prefixes = TENANT_PREFIXES if api else [""]
     with server.client() as client:
         for prefix in prefixes:

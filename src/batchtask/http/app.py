@@ -154,9 +154,11 @@ def create_app(
 
     The Starlette app sits behind the CORS middleware, that behind the fast lane for
     ``GET /api/v1/BatchTask/{id}``, and all behind the connection guard (requests in flight, the
-    body deadline; ``.guard``). ``.state`` of the result is the Starlette app's state
-    (``state.ctx`` holds the services and ``state.cors`` the CORS policy once started).
-    With ``metrics_dir`` (several API processes), ``/metrics`` sums every process's counters.
+    body deadline; ``.guard``). ``.framework`` of the result is the Starlette app, ``.app`` the
+    fast lane, whose ``.app`` is the framework lane (CORS and Starlette); ``.state`` of the
+    result is the Starlette app's state (``state.ctx`` holds the services and ``state.cors`` the
+    CORS policy once started). With ``metrics_dir`` (several API processes), ``/metrics`` sums
+    every process's counters.
     """
     metrics = HttpMetrics()
 

@@ -35,6 +35,7 @@ class FastLane:
     """ASGI wrapper around the Starlette app."""
 
     def __init__(self, app: ASGIApp, state: Any, metrics: HttpMetrics) -> None:
+        #: The framework lane (CORS in front of Starlette): everything that is not fast.
         self.app = app
         self.state = state
         self.metrics = metrics

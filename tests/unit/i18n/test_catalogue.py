@@ -64,6 +64,52 @@ REQUIRED = {
     "SR_ERROR_SERVER_BUSY",
     "SR_YES",
     "SR_NO",
+    "SR_ERROR_CORS_ORIGIN_REFUSED",
+    "SR_ERROR_ARCHIVE_NOT_FOUND",
+    # the BatchTasks archive columns' DisplayName and DisplayTooltip (its $metadata document)
+    *(
+        f"SR_BATCHTASKS_{column}{suffix}"
+        for column in (
+            "DEFINITION_ID",
+            "DEFINITION_NAME",
+            "DEFINITION_DESCRIPTION",
+            "DEFINITION_TIMEOUT",
+            "DESCRIPTION",
+            "DBTAG",
+            "STATE",
+            "DETAILS_TABLE",
+            "DETAILS_RECORD",
+            "REQUEST",
+            "RESPONSE",
+            "START_COUNT",
+            "LAST_STARTED",
+            "PROGRESS_PERCENT",
+            "PROGRESS_DESCRIPTION",
+            "UPDATED_BY",
+            "UPDATED_DATE",
+            "REGISTERED_BY",
+            "REGISTERED_DATE",
+        )
+        for suffix in ("", "_TOOLTIP")
+    ),
+}
+#: Texts that are the English word in that language too (a column name, "Start", "Table", …).
+SAME_AS_ENGLISH = {
+    "": {"SR_ERROR_INVALID_INPUT", "SR_BATCHTASKS_DBTAG", "SR_BATCHTASKS_DBTAG_TOOLTIP"},
+    "nb": {"SR_BATCHTASKS_START_COUNT"},
+    "sv": {"SR_BATCHTASKS_START_COUNT"},
+    "da": {
+        "SR_BATCHTASKS_START_COUNT",
+        "SR_BATCHTASKS_DEFINITION_TIMEOUT",
+        "SR_BATCHTASKS_DEFINITION_TIMEOUT_TOOLTIP",
+    },
+    "de": {"SR_BATCHTASKS_START_COUNT"},
+    "fr": {
+        "SR_BATCHTASKS_DESCRIPTION",
+        "SR_BATCHTASKS_DESCRIPTION_TOOLTIP",
+        "SR_BATCHTASKS_DETAILS_TABLE",
+    },
+    "nl": {"SR_BATCHTASKS_START_COUNT", "SR_BATCHTASKS_DETAILS_RECORD"},
 }
 
 
@@ -127,7 +173,7 @@ class TestShippedCatalogues:
     def test_texts_are_translated(self, language: str) -> None:
         """Translations differ from English except where the text is technical."""
         same = {n for n, t in read_catalogue(language).items() if t == ENGLISH[n]}
-        assert same <= {"SR_ERROR_INVALID_INPUT"}
+        assert same <= SAME_AS_ENGLISH[""] | SAME_AS_ENGLISH.get(language, set())
 
     def test_every_resource_used_in_the_sources_exists(self) -> None:
         """Every ``SR_…`` name in the package's code is in the English catalogue."""
