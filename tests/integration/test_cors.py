@@ -318,3 +318,17 @@ def test_credentials_from_an_allowed_origin_still_authenticate_as_before(named: 
     for response in (cookie, ticket):
         assert response.headers["access-control-allow-origin"] == ALLOWED
         assert response.headers["access-control-allow-credentials"] == "true"
+
+
+@_ONLY_SQLITE
+def test_cors_answers_match_the_openapi_document(named: LiveServer) -> None:
+    """A decorated answer (``Vary: …, Origin``) still conforms to the documented headers."""
+    from tests.integration.test_openapi import GET_TASK, conform  # noqa: PLC0415
+
+    task_id = make_task(named, "alice")
+    with named.client() as client:
+        response = client.get(
+            f"/api/v1/BatchTask/{task_id}",
+            headers={"Origin": ALLOWED, "Authorization": f"SOTicket {named.ticket('alice')}"},
+        )
+    assert conform(response, "GET", GET_TASK)["Id"] == task_id

@@ -352,9 +352,10 @@ def negotiated(json_schema: str, xml_schema: str | None = None) -> Schema:
 
 
 VARY_HEADER = {
-    "description": "The request headers that change the response bytes.",
+    "description": "The request headers that change the response bytes (`Origin` too when a "
+    "page on an origin named in `CORS_ORIGINS` asks).",
     "required": True,
-    "schema": {"type": "string", "const": VARY},
+    "schema": {"type": "string", "enum": [VARY, f"{VARY}, Origin"]},
 }
 NO_STORE = {"required": True, "schema": {"type": "string", "const": "no-store"}}
 
