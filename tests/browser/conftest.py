@@ -1,7 +1,8 @@
 """A real Chromium (Debian's ``chromium``) driven by Playwright, and a real ``batchtask serve``.
 
 ``scripts/install-browser`` installs the browser with apt (``scripts/test`` calls it, so CI has it);
-Playwright only drives it through ``executable_path`` and never downloads one. Without a browser
+Playwright only drives it through ``executable_path`` and never downloads one. The fixtures here
+(``browser``, ``browser_page``) serve every browser test: the console's and the CORS test's. Without a browser
 the tests skip on a laptop and **fail** when ``CI=true``. Screenshots go to ``test-artifacts/``
 (``BATCHTASK_ARTIFACTS`` to change it) so a person can look at what the tests saw.
 """
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 pytestmark = pytest.mark.browser
 
@@ -44,6 +46,49 @@ def browser_executable() -> str:
             pytest.fail(message)
         pytest.skip(message)
     return found
+
+
+#: Headless, no sandbox (containers run as root), no background traffic of its own.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    """Playwright's driver (it drives the system Chromium; it downloads nothing).
+
+    Per module, not per session: while it runs, Playwright's sync API keeps its event loop marked
+    as running on the main thread, so an ``asyncio.run`` in a later test module (the PostgreSQL
+    fixtures) would fail.
+    """
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright, browser_executable: str) -> Iterator[Browser]:
+    """Headless Debian Chromium, shared by a module's tests."""
+    launched = playwright.chromium.launch(executable_path=browser_executable, args=CHROMIUM_ARGS)
+    yield launched
+    launched.close()
+
+
+@pytest.fixture
+def browser_page(browser: Browser) -> Iterator[Page]:
+    """A fresh context (no cookies, no cache) and one page in it, closed after the test."""
+    context = browser.new_context()
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 @pytest.fixture(scope="session")

@@ -9,34 +9,15 @@ leave for another host. Screenshots (desktop, phone, dark) are saved for people 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page
 
 from tests.browser.conftest import PLAIN_PASSWORD, Console
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    """Playwright's driver (it drives the system Chromium; it downloads nothing)."""
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright, browser_executable: str) -> Iterator[Browser]:
-    """Headless Debian Chromium."""
-    launched = playwright.chromium.launch(
-        executable_path=browser_executable, args=["--no-sandbox", "--disable-dev-shm-usage"]
-    )
-    yield launched
-    launched.close()
 
 
 class Visit:
