@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import logging
+import secrets
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -101,3 +103,41 @@ def test_a_broken_database_leaves_the_other_series(server: live.LiveServer) -> N
     assert "batchtask_claims_total" in response.text
     logged = [json.loads(line) for line in lines.getvalue().splitlines()]
     assert [(line["level"], line["request_id"]) for line in logged] == [("warning", "scrape-42")]
+
+
+def test_made_up_methods_leave_the_scrape_small(server: live.LiveServer) -> None:
+    """Issue 11 #4: every made-up method (and every unknown path) is one label, so requests
+    with long random method names cannot grow what a scrape carries."""
+    with server.client() as client:
+        client.get("/healthz")
+        client.request("FROBNICATE", "/no/such/path")
+        baseline = len(scrape(server))
+        methods = ["M" + secrets.token_hex(500).upper() for _ in range(100)]
+        for method in methods:
+            assert client.request(method, f"/{secrets.token_hex(8)}").status_code in (404, 405)
+            assert client.request(method, "/api/v1/BatchTask/1").status_code in (401, 405)
+    text = scrape(server)
+    assert not any(method in text for method in methods)
+    assert 'method="other"' in text
+    assert "FROBNICATE" not in text
+    assert len(text) < baseline + 8_000, (baseline, len(text))
+
+
+def test_the_scrape_is_built_off_the_event_loop(server: live.LiveServer) -> None:
+    """Issue 11 #4: the families are built and rendered in a thread, not on the server's loop
+    (a large scrape must not stall the requests beside it)."""
+    threads: list[str] = []
+
+    class Spy:
+        def collect(self) -> Iterator[object]:
+            threads.append(threading.current_thread().name)
+            return iter(())
+
+    registry, spy = server.app.state.metrics.registry, Spy()
+    registry.register(spy)
+    try:
+        scrape(server)
+    finally:
+        registry.unregister(spy)
+    assert threads
+    assert threads[-1] != "live-server", threads

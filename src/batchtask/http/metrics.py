@@ -6,22 +6,40 @@ dicts (one increment and one ``bisect``) and turned into metric families only wh
 is scraped, by a collector in the app's own registry (one registry per app, safe in tests).
 With several API processes each one also shares its counters (``metrics_share.py``) and a scrape
 adds the others' to its own.
+
+Every label is bounded by the code, never by the client (issue 11 #4: 40 requests with 400 KB
+made-up method names made each scrape 312 MB): a method outside :data:`METHODS` is counted as
+``other``, the route is the matched endpoint's name (``unmatched`` for every unknown path), the
+status one the app sent. The families are built and rendered in a thread (:meth:`HttpMetrics.
+exposition`), reading copies taken atomically, so a scrape never holds up the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from bisect import bisect_left
 from collections.abc import Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from batchtask.http.metrics_share import MetricsShare, Snapshot
 
+#: The methods counted by name (RFC 9110 and PATCH, case-sensitive as HTTP methods are).
+METHODS = frozenset(
+    ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT")
+)
+#: The label of every other method.
+OTHER_METHOD = "other"
+
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+def _method(method: str) -> str:
+    return method if method in METHODS else OTHER_METHOD
 
 
 class _Latency:
@@ -59,30 +77,35 @@ class HttpMetrics:
         self.registry.register(self)
 
     def snapshot(self) -> Snapshot:
-        """This process's counters as plain JSON-able lists."""
+        """This process's counters as plain JSON-able lists.
+
+        Safe from another thread: the dicts are copied in one C call (which the event loop's
+        thread cannot interleave) before they are walked.
+        """
         return {
-            "counts": [[m, r, s, n] for (m, r, s), n in self.counts.items()],
+            "counts": [[m, r, s, n] for (m, r, s), n in self.counts.copy().items()],
             "latencies": [
                 [m, r, list(lat.buckets), lat.count, lat.total]
-                for (m, r), lat in self.latencies.items()
+                for (m, r), lat in self.latencies.copy().items()
             ],
         }
 
+    async def exposition(self) -> bytes:
+        """The Prometheus text of every collector, built and rendered off the event loop."""
+        return await asyncio.to_thread(generate_latest, self.registry)
+
     def _merged(self) -> tuple[dict[tuple[str, str, int], int], dict[tuple[str, str], _Latency]]:
-        """This process's counters plus every other process's latest ones."""
-        if self.share is None:
-            return self.counts, self.latencies
-        counts = dict(self.counts)
+        """This process's counters plus every other process's latest ones (copies)."""
+        own = self.snapshot()
+        counts: dict[tuple[str, str, int], int] = {}
         latencies: dict[tuple[str, str], _Latency] = {}
-        for key, own in self.latencies.items():
-            latencies[key] = copy = _Latency()
-            copy.add(own.buckets, own.count, own.total)
-        for peer in self.share.peers():
+        peers = [] if self.share is None else self.share.peers()
+        for peer in [own, *peers]:
             for method, route, status, count in peer.get("counts", []):
-                key3 = (str(method), str(route), int(status))
+                key3 = (_method(str(method)), str(route), int(status))
                 counts[key3] = counts.get(key3, 0) + int(count)
             for method, route, buckets, count, total in peer.get("latencies", []):
-                key2 = (str(method), str(route))
+                key2 = (_method(str(method)), str(route))
                 merged = latencies.get(key2)
                 if merged is None:
                     merged = latencies[key2] = _Latency()
@@ -90,7 +113,8 @@ class HttpMetrics:
         return counts, latencies
 
     def record(self, method: str, route: str, status: int, seconds: float) -> None:
-        """Count one answered request."""
+        """Count one answered request (a method not in :data:`METHODS` as ``other``)."""
+        method = _method(method)
         key = (method, route, status)
         self.counts[key] = self.counts.get(key, 0) + 1
         latency = self.latencies.get((method, route))

@@ -76,7 +76,7 @@ class RuntimeMetrics:
             "retries": dict(self.retries),
             "durations": [
                 [definition, outcome, list(h.buckets), h.count, h.total]
-                for (definition, outcome), h in self.durations.items()
+                for (definition, outcome), h in self.durations.copy().items()
             ],
         }
 

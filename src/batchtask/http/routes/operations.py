@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -32,4 +32,4 @@ async def metrics(request: Request) -> Response:
         await context_of(request).queue.refresh()
     except Exception as exc:  # the database is away or broken: the other series still count
         log.warning("queue figures not read for /metrics (%s: %s)", type(exc).__name__, exc)
-    return Response(generate_latest(registry.registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(await registry.exposition(), media_type=CONTENT_TYPE_LATEST)
