@@ -22,7 +22,7 @@ from batchtask.domain.ports import (
 from batchtask.domain.state import BatchTaskState
 from batchtask.domain.task import NewTask
 from batchtask.worker.builtins import Environment, builtin_definitions, builtin_periodic, sleep
-from batchtask.worker.builtins.callback import allowed
+from batchtask.worker.builtins.callback import allowed, permitted
 from batchtask.worker.context import TaskContext, TaskInfo
 from batchtask.worker.errors import TaskFailed
 from tests.conftest import FakeClock
@@ -192,3 +192,51 @@ def test_built_ins_have_a_default_maximum_runtime(tmp_path: Path) -> None:
     assert set(timeouts().values()) == {3600.0}
     assert timeouts(builtin_timeout=120)["batchtask.sleep"] == 120
     assert set(timeouts(builtin_timeout=0).values()) == {None}
+
+
+@pytest.mark.parametrize(
+    ("url", "sent"),
+    [
+        ("http://127.0.0.1:8080/hooks/../admin", None),
+        ("http://127.0.0.1:8080/hooks/%2e%2e/admin", None),
+        ("http://127.0.0.1:8080/hooks/%2E%2e/%2e%2E/admin", None),
+        ("http://127.0.0.1:8080/hooks/./../admin", None),
+        ("http://127.0.0.1:8080/hooks/..;/admin", None),
+        ("http://127.0.0.1:8080/hooks/..%2fadmin", None),
+        ("http://127.0.0.1:8080/hooks/..%5Cadmin", None),
+        ("http://127.0.0.1:8080/hooks\\..\\admin", None),
+        ("http://127.0.0.1:8080/hooks/a b", None),
+        ("http://127.0.0.1:8080/hooks/\u00e9", None),
+        ("http://127.0.0.1:8080/hooks/a\r\nX: 1", None),
+        ("http://127.0.0.1:8080/hooks/a/../b?x=1#f", "http://127.0.0.1:8080/hooks/b?x=1"),
+        ("HTTP://127.0.0.1:8080/hooks/%7euser/./x", "http://127.0.0.1:8080/hooks/~user/x"),
+        ("http://127.0.0.1:8080/hooks/a/..", "http://127.0.0.1:8080/hooks/"),
+        ("http://example.com:80/x/%41", "http://example.com/x/A"),
+    ],
+)
+def test_the_allow_list_compares_the_normalised_url(url: str, sent: str | None) -> None:
+    """Issue 11 #8: dot segments (plain or percent-encoded) are removed before the prefix is
+    compared, and the normalised URL is the one sent; what a receiver could read as a way out
+    (encoded slashes, backslashes, ``..;``, blanks and controls) is refused."""
+    assert permitted(url, ["http://127.0.0.1:8080/hooks", "http://example.com/x/"]) == sent
+
+
+def test_http_callback_sends_the_normalised_url_and_refuses_header_breaks(
+    tmp_path: Path, hooks: str
+) -> None:
+    """Issue 11 #8: ``/in/../ok`` is sent as ``/ok`` (when ``/`` is allowed) and refused under
+    ``/in/``; a content type with CR, LF or NUL is refused before anything is sent (``\\r\\n``
+    followed by a blank used to be sent as a folded header)."""
+    (spec,) = [s for s in builtin_definitions(env(tmp_path, http_allow=(hooks + "/",)))
+               if s.name == "batchtask.http"]  # fmt: skip
+    spec.handler(context(tmp_path, url=hooks + "/in/../ok"))
+    assert [path for path, _, _ in _Hooks.received] == ["/ok"]
+    (narrow,) = [s for s in builtin_definitions(env(tmp_path, http_allow=(hooks + "/in/",)))
+                 if s.name == "batchtask.http"]  # fmt: skip
+    for url in (hooks + "/in/../ok", hooks + "/in/%2e%2e/ok"):
+        with pytest.raises(TaskFailed, match="not allowed"):
+            narrow.handler(context(tmp_path, url=url))
+    for bad in ("application/json\r\n X-Injected: 1", "text/plain\nX: 1", "a\x00b", "a\rb"):
+        with pytest.raises(TaskFailed, match="content_type"):
+            spec.handler(context(tmp_path, url=hooks + "/ok", content_type=bad))
+    assert [path for path, _, _ in _Hooks.received] == ["/ok"]
