@@ -88,3 +88,26 @@ async def test_bad_parameters_fail_the_task(
     ctx = TaskContext(TaskInfo(1, "batchtask.export", parameters, 1, 1), files_dir=tmp_path)
     with pytest.raises(TaskFailed):
         await exporter(store, clock, tmp_path)(ctx)
+
+
+async def test_formula_cells_are_neutralised(
+    store: Store, clock: FakeClock, tmp_path: Path
+) -> None:
+    """Issue 11 #9 (OWASP CSV injection): a text cell starting with ``=``, ``+``, ``-``, ``@``,
+    tab or CR gets a leading ``'``, so a spreadsheet shows it instead of running it; other text
+    and numbers are written as they are."""
+    texts = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx", "a=b", "plain"]
+    for text in texts:
+        await store.tasks.create(
+            NewTask(name="batchtask.sleep", associate_id=1, description=text),
+            now=clock.now(), actor="t",
+        )  # fmt: skip
+    ctx = TaskContext(TaskInfo(7, "batchtask.export", {"columns": "Description,State"}, 1, 1),
+                      files_dir=tmp_path)  # fmt: skip
+    await exporter(store, clock, tmp_path)(ctx)
+    with (tmp_path / "7" / "export-7.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert [row[1] for row in rows[1:]] == [
+        "'=HYPERLINK(\"http://x\")", "'+1+1", "'-2+3", "'@SUM(A1)", "'\tx", "'\rx", "a=b", "plain"
+    ]  # fmt: skip
+    assert {row[2] for row in rows[1:]} == {"1"}

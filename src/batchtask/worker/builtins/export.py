@@ -6,6 +6,11 @@ Parameters: ``filter`` (an OData ``$filter`` over the BatchTasks columns, empty 
 ``GET /admin/api/tasks/{id}/file``. Rows are read a page at a time, so a large export never holds
 the whole table in memory, and a Stop takes effect between pages. Dates are ISO text in the
 server's base zone (UTC columns stay UTC); a bad filter fails the task with the parser's message.
+
+Text cells that a spreadsheet would read as a formula — starting with ``=``, ``+``, ``-``, ``@``,
+tab or CR — get a leading ``'`` (OWASP's rule against CSV injection, issue 11 #9): a task's
+description or an associate's name is anyone's text, and the file is opened by an operator.
+Numbers are written as they are.
 """
 
 from __future__ import annotations
@@ -27,6 +32,15 @@ from batchtask.worker.registry import Definition
 
 NAME = "batchtask.export"
 HEADER = "Id"
+#: First characters that make a spreadsheet treat a cell as a formula (OWASP).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(value: object) -> object:
+    """``value`` safe to open in a spreadsheet: formula-like text gets a leading ``'``."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _columns(text: str) -> tuple[str, ...]:
@@ -70,7 +84,10 @@ def definitions(env: Environment) -> list[Definition]:
                 )
                 for row in page:
                     writer.writerow(
-                        [row.task_id, *(_cell(name, row.values, row.names) for name in columns)]
+                        [
+                            row.task_id,
+                            *(neutralised(_cell(name, row.values, row.names)) for name in columns),
+                        ]
                     )
                 count += len(page)
                 ctx.progress(min(99, count), f"{count} rows")
