@@ -110,6 +110,8 @@ class Settings:
     http_idle_timeout: float = 10.0
     #: Seconds a client has to send a request's whole header block.
     http_header_timeout: float = 10.0
+    #: Bytes a request's line and header block may take (beyond: 431, connection closed).
+    http_header_limit: int = 64 * 1024
     #: Seconds a client has to send a request's whole body (after its headers).
     http_body_timeout: float = 30.0
     sqlite_synchronous: str = "FULL"
@@ -278,6 +280,23 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
 _PARSERS["cors_origins"] = _words  # SuperOffice's CORSOrigin is space-separated
 
 
+def _connection_problems(settings: Settings, need: Callable[[bool, str, str], None]) -> None:
+    need(settings.http_max_connections >= 16, "http_max_connections", "must be at least 16")
+    need(settings.http_idle_timeout >= 1, "http_idle_timeout", "must be at least 1 second")
+    need(
+        1 <= settings.http_header_timeout <= 60,
+        "http_header_timeout",
+        "must be 1 to 60 seconds",
+    )
+    # hyper panics on a read buffer under 8 KiB.
+    need(
+        8192 <= settings.http_header_limit <= 1024 * 1024,
+        "http_header_limit",
+        "must be 8192 to 1048576 bytes",
+    )
+    need(settings.http_body_timeout >= 1, "http_body_timeout", "must be at least 1 second")
+
+
 def _problems(settings: Settings) -> list[str]:
     out: list[str] = []
 
@@ -302,14 +321,7 @@ def _problems(settings: Settings) -> list[str]:
     need(settings.ticket_lifetime > 0, "ticket_lifetime", "must be positive")
     need(settings.token_lifetime > 0, "token_lifetime", "must be positive")
     need(settings.body_limit >= 1024, "body_limit", "must be at least 1024 bytes")
-    need(settings.http_max_connections >= 16, "http_max_connections", "must be at least 16")
-    need(settings.http_idle_timeout >= 1, "http_idle_timeout", "must be at least 1 second")
-    need(
-        1 <= settings.http_header_timeout <= 60,
-        "http_header_timeout",
-        "must be 1 to 60 seconds",
-    )
-    need(settings.http_body_timeout >= 1, "http_body_timeout", "must be at least 1 second")
+    _connection_problems(settings, need)
     need(
         settings.sqlite_synchronous.upper() in {"OFF", "NORMAL", "FULL", "EXTRA"},
         "sqlite_synchronous",

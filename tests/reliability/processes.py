@@ -160,12 +160,13 @@ def free_port() -> int:
 
 
 class ServeProcess(Child):
-    """``batchtask serve --no-worker`` on a free loopback port."""
+    """``batchtask serve --no-worker`` on a free loopback port (``settings`` as in
+    :func:`environment`)."""
 
-    def __init__(self, database: str) -> None:
-        self.port = free_port()
+    def __init__(self, database: str, *, port: int | None = None, **settings: str) -> None:
+        self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        env = environment(database, cookie_secure="false")
+        env = environment(database, **{"cookie_secure": "false", **settings})
         command = [*BATCHTASK, "serve", "--port", str(self.port), "--no-worker"]
         super().__init__(command, env)
 

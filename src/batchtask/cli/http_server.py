@@ -9,7 +9,7 @@ granian and the settings; the worker builds the app from ``BATCHTASK_*`` variabl
 Connections: granian accepts at most ``Settings.http_accept_limit`` at once (its
 ``backpressure``), a little above ``http_max_connections`` so the app's watchdog can accept the
 excess only to refuse it clearly (``http/connections.py``); a header block must arrive within
-``http_header_timeout``. The open-file limit is raised to its hard maximum, so the cap — not
+``http_header_timeout`` and take at most ``http_header_limit`` bytes. The open-file limit is raised to its hard maximum, so the cap — not
 ``EMFILE`` — decides how many connections there are.
 """
 
@@ -57,8 +57,12 @@ def main(argv: list[str]) -> int:
         log_access=False,
         backlog=max(1024, accept_limit),
         backpressure=accept_limit,
-        # Slow clients may not hold a connection open by trickling headers (slowloris).
-        http1_settings=HTTP1Settings(header_read_timeout=int(settings.http_header_timeout * 1000)),
+        # Slow clients may not hold a connection open by trickling headers (slowloris), nor
+        # send a header block larger than the limit (hyper answers 431 and closes).
+        http1_settings=HTTP1Settings(
+            header_read_timeout=int(settings.http_header_timeout * 1000),
+            max_buffer_size=settings.http_header_limit,
+        ),
     ).serve()
     return 0
 

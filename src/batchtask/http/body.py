@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from batchtask.domain.errors import InvalidInput
 from batchtask.http.errors import BodyTooLarge, UnsupportedMediaType
@@ -17,17 +17,25 @@ MAX_FORM_FIELDS = 100
 
 
 async def read_body(request: Request, limit: int) -> bytes:
-    """The whole body, or ``BodyTooLarge`` as soon as it passes ``limit`` bytes."""
+    """The whole body, or ``BodyTooLarge`` as soon as it passes ``limit`` bytes.
+
+    granian reports a body whose chunked framing is malformed (a bare LF after a chunk size,
+    chunk data not followed by CRLF) as a disconnect before the end of the body; that is the
+    client's fault, so it is a 400, not a 500.
+    """
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge(limit=limit)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge(limit=limit)
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise BodyTooLarge(limit=limit)
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise InvalidInput("The request body ended early or is malformed", field="body") from None
     return b"".join(chunks)
 
 

@@ -1,0 +1,95 @@
+"""A real ``batchtask serve`` (granian) on a fresh database of either engine, with its users.
+
+The attack suites talk to the production server over loopback only, as an outside client would:
+raw sockets for the protocol probes, httpx for everything else. Users: ``alice`` and ``bob``
+(plain users; alice owns the tasks under attack) and ``admin``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import resource
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+
+from tests.reliability.conftest import fresh_database
+from tests.reliability.processes import ServeProcess, cli
+
+PASSWORD = "a long password"
+USERS = {"alice": "user", "bob": "user", "admin": "admin"}
+
+
+@dataclass
+class Stack:
+    """The database, the server process and one SOTicket per user."""
+
+    database: str
+    server: ServeProcess
+    tickets: dict[str, str] = field(default_factory=dict)
+    #: The settings the server was started with (a restart keeps them).
+    settings: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def base(self) -> str:
+        """The server's base URL."""
+        return self.server.base
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """Host and port for raw sockets."""
+        return "127.0.0.1", self.server.port
+
+    def auth(self, user: str) -> dict[str, str]:
+        """The ``Authorization`` header of ``user``'s ticket."""
+        return {"Authorization": f"SOTicket {self.tickets[user]}"}
+
+    def restart(self) -> None:
+        """Start a new server process on the same port and database (the old one is gone)."""
+        self.server.stop()
+        self.server = ServeProcess(self.database, port=self.server.port, **self.settings)
+        asyncio.run(self.server.ready())
+
+
+def prepare(database: str) -> dict[str, str]:
+    """Migrate ``database``, add the users; one fresh ticket per user."""
+    cli(database, "db", "upgrade")
+    tickets = {}
+    for name, role in USERS.items():
+        cli(database, "user", "add", name, "--password", PASSWORD, "--role", role)
+        out = cli(database, "ticket", name)
+        tickets[name] = next(word for word in out.split() if word.startswith("7T:"))
+    return tickets
+
+
+def start_stack(
+    engine: str,
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    **settings: str,
+) -> Iterator[Stack]:
+    """A prepared database of ``engine`` and a server on it with ``settings``; stopped after."""
+    database = fresh_database(engine, request, tmp_path_factory)
+    tickets = prepare(database)
+    server = ServeProcess(database, **settings)
+    stack = Stack(database, server, tickets, dict(settings))
+    try:
+        asyncio.run(server.ready())
+        yield stack
+    finally:
+        stack.server.stop()
+
+
+def raise_file_limit(needed: int) -> None:
+    """Let this process hold ``needed`` sockets (skip when the hard limit forbids)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft >= needed:
+        return
+    if hard != resource.RLIM_INFINITY and hard < needed:
+        pytest.skip(f"open-file hard limit {hard} < {needed}")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
+
+
+DEEP = bool(os.environ.get("BATCHTASK_DEEP"))
