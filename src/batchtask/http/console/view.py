@@ -70,15 +70,20 @@ def zone_of(cookies: dict[str, str]) -> ZoneInfo:
 
 
 def duration_text(seconds: float) -> str:
-    """``42 s``, ``3 min 5 s``, ``2 h 10 min``, ``1 d 4 h`` (as the script writes them)."""
+    """``42 s``, ``3 min 5 s``, ``2 h 10 min``, ``1 d 4 h`` (as the script writes them).
+
+    A zero second part is left out (``2 h``, not ``2 h 0 min``) so the figure fits its card.
+    """
     s = max(0, round(seconds))
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        return f"{s // 60} min {s % 60} s"
-    if s < 86400:
-        return f"{s // 3600} h {(s % 3600) // 60} min"
-    return f"{s // 86400} d {(s % 86400) // 3600} h"
+    for size, unit, part, part_unit in (
+        (86400, "d", 3600, "h"),
+        (3600, "h", 60, "min"),
+        (60, "min", 1, "s"),
+    ):
+        if s >= size:
+            rest = (s % size) // part
+            return f"{s // size} {unit} {rest} {part_unit}" if rest else f"{s // size} {unit}"
+    return f"{s} s"
 
 
 @dataclass(frozen=True, slots=True)

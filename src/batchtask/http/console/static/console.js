@@ -15,7 +15,11 @@
   const ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
   // Dates and numbers in the browser's own locale (en-GB writes 24-hour times, en-US does not).
   const LOCALE = navigator.language || LANG;
-  const timeFormat = new Intl.DateTimeFormat(LOCALE, { dateStyle: "short", timeStyle: "medium" });
+  // Date and time formatted apart and joined by a space, as the server's Babel formats them, so a
+  // time the page updates reads like the ones it was rendered with.
+  const dateFormat = new Intl.DateTimeFormat(LOCALE, { dateStyle: "short", timeZone: ZONE });
+  const clockTimeFormat = new Intl.DateTimeFormat(LOCALE, { timeStyle: "medium", timeZone: ZONE });
+  const timeFormat = { format: (date) => dateFormat.format(date) + " " + clockTimeFormat.format(date) };
   const clockFormat = new Intl.DateTimeFormat(LOCALE, { hour: "2-digit", minute: "2-digit" });
   const numberFormat = new Intl.NumberFormat(LOCALE);
   const FINISHED = new Set(["Succeeded", "Failed", "SucceededManualCleanup"]);
@@ -160,11 +164,15 @@
   }
 
   function formatDuration(seconds) {
+    // As view.py's duration_text writes it: a zero second part is left out ("2 h", not "2 h 0 min").
     const s = Math.max(0, Math.round(seconds));
-    if (s < 60) return s + " s";
-    if (s < 3600) return Math.floor(s / 60) + " min " + (s % 60) + " s";
-    if (s < 86400) return Math.floor(s / 3600) + " h " + Math.floor((s % 3600) / 60) + " min";
-    return Math.floor(s / 86400) + " d " + Math.floor((s % 86400) / 3600) + " h";
+    for (const [size, unit, part, partUnit] of [[86400, "d", 3600, "h"], [3600, "h", 60, "min"], [60, "min", 1, "s"]]) {
+      if (s >= size) {
+        const rest = Math.floor((s % size) / part);
+        return Math.floor(s / size) + " " + unit + (rest ? " " + rest + " " + partUnit : "");
+      }
+    }
+    return s + " s";
   }
 
   function setBar(container, percent) {
@@ -184,9 +192,13 @@
 
   /** Progress samples per task, for an ETA and a stall flag. */
   const pace = new Map();
-  function observe(id, percent, state) {
+  function observe(id, percent, state, started) {
     const now = Date.now();
     let seen = pace.get(id);
+    // A task first seen part-way through: its start time (data-started) gives a first pace, so the
+    // ETA shows at once instead of after the next progress report.
+    const since = started ? Date.parse(started) : NaN;
+    if (!seen && percent > 0 && since < now) seen = { start: since, first: 0, last: percent, moved: now };
     if (!seen || percent < seen.first) seen = { start: now, first: percent, last: percent, moved: now };
     if (percent !== seen.last) { seen.last = percent; seen.moved = now; }
     seen.state = state;
@@ -301,8 +313,9 @@
     const running = $("#running");
     const failures = $("#failures");
     for (const item of $$("li[data-task-id]", running)) {
-      observe(Number(item.dataset.taskId), Number($("progress", item).value), item.dataset.state);
+      observe(Number(item.dataset.taskId), Number($("progress", item).value), item.dataset.state, item.dataset.started);
     }
+    tickEtas();
     function runningItem(data) {
       const li = document.createElement("li");
       li.dataset.taskId = data.Id;
@@ -563,7 +576,8 @@
         return name === "end";
       });
     }
-    observe(id, Number($("progress", holder).value), holder.dataset.state);
+    observe(id, Number($("progress", holder).value), holder.dataset.state, holder.dataset.started);
+    tickEtas();
     watch();
     setInterval(tickEtas, 1000);
     for (const button of $$("[data-action]", holder)) {
