@@ -9,8 +9,9 @@ decodes and deletes them (a task and its blob are inserted together by ``create`
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
-from functools import lru_cache
 
 from batchtask.storage.database import Database
 from batchtask.storage.queries import load
@@ -29,11 +30,54 @@ def decode(blob: object) -> dict[str, str]:
     return dict(_decoded(bytes(blob)))
 
 
-@lru_cache(maxsize=1024)
-def _decoded(blob: bytes) -> tuple[tuple[str, str], ...]:
-    """Decoded blobs, remembered: the same task is read far more often than it is written."""
+#: Bytes the decode cache may hold, counting each blob twice (the key and its decoded text).
+CACHE_BYTES = 8 * 1024 * 1024
+#: Blobs larger than this are decoded every time: one would push out hundreds of small ones.
+CACHE_LARGEST = 64 * 1024
+
+_Pairs = tuple[tuple[str, str], ...]
+_cache: OrderedDict[bytes, _Pairs] = OrderedDict()
+_cached_bytes = 0
+_lock = threading.Lock()  # decode runs on the loop and in worker threads alike
+
+
+def _decoded(blob: bytes) -> _Pairs:
+    """Decoded blobs, remembered: the same task is read far more often than it is written.
+
+    Least recently used first out, bounded by :data:`CACHE_BYTES` of blobs rather than by a
+    count (issue 11 #6: 1,024 entries of any size could hold gigabytes).
+    """
+    global _cached_bytes  # noqa: PLW0603 - the one cache of the process
+    with _lock:
+        pairs = _cache.get(blob)
+        if pairs is not None:
+            _cache.move_to_end(blob)
+            return pairs
     data = json.loads(blob)
-    return tuple((str(key), str(value)) for key, value in data.items())
+    pairs = tuple((str(key), str(value)) for key, value in data.items())
+    if len(blob) <= CACHE_LARGEST:
+        with _lock:
+            if blob not in _cache:
+                _cache[blob] = pairs
+                _cached_bytes += 2 * len(blob)
+                while _cached_bytes > CACHE_BYTES:
+                    gone, _ = _cache.popitem(last=False)
+                    _cached_bytes -= 2 * len(gone)
+    return pairs
+
+
+def cache_info() -> tuple[int, int]:
+    """(entries, bytes counted) of the decode cache."""
+    with _lock:
+        return len(_cache), _cached_bytes
+
+
+def clear_cache() -> None:
+    """Forget every decoded blob (tests)."""
+    global _cached_bytes  # noqa: PLW0603 - the one cache of the process
+    with _lock:
+        _cache.clear()
+        _cached_bytes = 0
 
 
 async def delete_of(db: Database, task_ids: Sequence[int]) -> int:
