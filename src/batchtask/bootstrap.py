@@ -85,7 +85,12 @@ async def open_services(
         basic_cache_ttl=settings.basic_cache_ttl,
         app_token_hashes=app_token_hashes([token.value for token in settings.app_tokens]),
     )
-    tasks = TaskService(store, clock, database_serial_number=settings.database_serial_number)
+    tasks = TaskService(
+        store,
+        clock,
+        database_serial_number=settings.database_serial_number,
+        parameter_limit=settings.parameter_object_limit,
+    )
     admin = AdminService(store, clock, tasks)
     live = LiveHub(
         store,

@@ -103,6 +103,8 @@ class Settings:
 
     # requests
     body_limit: int = 1024 * 1024
+    #: Bytes (UTF-8) the keys and values of one task's ParameterObject may take together.
+    parameter_object_limit: int = 64 * 1024
     #: Connections one server process holds; idle ones beyond it are refused with a 503.
     http_max_connections: int = 1024
     #: Seconds a connection may stay open without a request in flight (before its first byte,
@@ -321,6 +323,11 @@ def _problems(settings: Settings) -> list[str]:
     need(settings.ticket_lifetime > 0, "ticket_lifetime", "must be positive")
     need(settings.token_lifetime > 0, "token_lifetime", "must be positive")
     need(settings.body_limit >= 1024, "body_limit", "must be at least 1024 bytes")
+    need(
+        settings.parameter_object_limit >= 1024,
+        "parameter_object_limit",
+        "must be at least 1024 bytes",
+    )
     _connection_problems(settings, need)
     need(
         settings.sqlite_synchronous.upper() in {"OFF", "NORMAL", "FULL", "EXTRA"},

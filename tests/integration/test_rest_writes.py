@@ -291,3 +291,30 @@ def test_method_not_allowed_carries_allow(server: LiveServer) -> None:
     assert response.status_code == 405
     assert "GET" in response.headers["allow"]
     assert response.json()["Error"] is True
+
+
+def test_a_parameter_object_over_the_size_limit_is_400(server: LiveServer) -> None:
+    """Issue 11 #6: a ParameterObject whose keys and values exceed PARAMETER_OBJECT_LIMIT bytes
+    (64 KiB by default) is a 400 naming the field and the limit, and nothing is stored; one just
+    under it is stored."""
+    limit = server.settings.parameter_object_limit
+    too_big = {f"k{index}": "é" * 2000 for index in range(limit // 4000 + 1)}  # 2 bytes each
+    fits = {f"k{index}": "x" * 4000 for index in range(limit // 4000 - 1)}
+    with server.client() as client:
+        response = client.post(
+            "/api/v1/BatchTask",
+            content=json.dumps({"Name": "x", "ParameterObject": too_big}),
+            headers={**basic("alice"), **JSON},
+        )
+        assert response.status_code == 400, response.text
+        body = response.json()
+        assert body["ErrorType"] == "SoValidationException"
+        assert "ParameterObject" in body["ErrorMessage"]
+        assert str(limit) in body["ErrorMessage"]
+        assert client.get("/api/v1/BatchTask/1", headers=basic("alice")).status_code == 404
+        response = client.post(
+            "/api/v1/BatchTask",
+            content=json.dumps({"Name": "x", "ParameterObject": fits}),
+            headers={**basic("alice"), **JSON},
+        )
+        assert response.status_code == 200, response.text

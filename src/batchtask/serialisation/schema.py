@@ -227,6 +227,8 @@ def _input_schemas() -> dict[str, Schema]:
         "ParameterObject": {
             "type": "object",
             "maxProperties": MAX_PARAMETERS,
+            "description": "Keys and values take at most PARAMETER_OBJECT_LIMIT bytes of UTF-8"
+            " together (default 65536); more is a 400.",
             "additionalProperties": {"type": ["string", "null"], "maxLength": MAX_PARAMETER_LENGTH},
         },
         "Context": text("Context"),

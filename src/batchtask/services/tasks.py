@@ -54,10 +54,19 @@ def actor(principal: Principal) -> str:
 class TaskService:
     """Reading and changing batch tasks on behalf of a caller."""
 
-    def __init__(self, store: Store, clock: Clock, *, database_serial_number: str = "") -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        *,
+        database_serial_number: str = "",
+        parameter_limit: int = 64 * 1024,
+    ) -> None:
         self._store = store
         self._clock = clock
         self._serial = database_serial_number
+        #: Bytes a ParameterObject's keys and values may take (setting PARAMETER_OBJECT_LIMIT).
+        self._parameter_limit = parameter_limit
 
     async def get(self, principal: Principal, task_id: int) -> tuple[BatchTask, TaskRights]:
         """One task with the caller's rights on it; every user may read every task (Select)."""
@@ -117,6 +126,18 @@ class TaskService:
         if draft.is_system and not principal.is_admin:
             raise Forbidden("Only administrators may start system tasks")
         owner = SYSTEM_ASSOCIATE if draft.is_system else principal.associate_id
+        parameters = dict(draft.parameters or {})
+        size = sum(
+            len(text.encode("utf-8", "surrogatepass"))
+            for item in parameters.items()
+            for text in item
+        )
+        if size > self._parameter_limit:
+            raise InvalidInput(
+                f"ParameterObject is larger than {self._parameter_limit} bytes ({size})",
+                field="ParameterObject",
+                limit=self._parameter_limit,
+            )
         new = NewTask(
             name=name,
             associate_id=owner,
@@ -127,7 +148,7 @@ class TaskService:
             details_table=draft.details_table,
             details_record=draft.details_record,
             is_internal=draft.is_internal,
-            parameters=dict(draft.parameters or {}),
+            parameters=parameters,
         )
         return await self._store.tasks.create(
             new, now=self._clock.now(), actor=actor(principal), source=source
