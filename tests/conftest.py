@@ -13,9 +13,11 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from batchtask.domain.ports import Store
 from batchtask.storage.connect import open_store
 from batchtask.storage.store import SqlStore
 
@@ -24,6 +26,17 @@ TABLES = (
     "batchtask_event, binaryobjectlink, binaryobject, batchtask, batchtaskdefinition,"
     " login_failure, credential, associate, batchtask_worker, batchtask_change"
 )
+
+
+def sql_store(store: Store) -> SqlStore:
+    """The SQL store behind the ``Store`` port (tests reach past the port to its database)."""
+    assert isinstance(store, SqlStore), store
+    return store
+
+
+async def open_sql_store(url: str, **options: Any) -> SqlStore:
+    """``open_store`` on a SQLite or PostgreSQL URL, typed as the SQL store it returns."""
+    return sql_store(await open_store(url, **options))
 
 
 @pytest.fixture(autouse=True)
@@ -128,8 +141,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-async def store(database_url: str, clock: FakeClock) -> AsyncIterator[SqlStore]:
-    """A migrated store on each engine."""
+async def store(database_url: str, clock: FakeClock) -> AsyncIterator[Store]:
+    """A migrated store on each engine (the contract suite's ``memory`` one too)."""
     opened = await open_store(database_url, auto_migrate=True, clock=clock, synchronous="NORMAL")
     try:
         yield opened

@@ -73,7 +73,7 @@ def start_stack(
     """A prepared database of ``engine`` and a server on it with ``settings``; stopped after."""
     database = fresh_database(engine, request, tmp_path_factory)
     tickets = prepare(database)
-    server = ServeProcess(database, **settings)
+    server = ServeProcess(database, port=None, **settings)
     stack = Stack(database, server, tickets, dict(settings))
     try:
         asyncio.run(server.ready())

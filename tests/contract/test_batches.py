@@ -9,7 +9,7 @@ import pytest
 
 from batchtask.domain.ports import Completion, DefinitionPolicy, OwnerShare, Requeue, Store
 from batchtask.domain.state import BatchTaskState
-from batchtask.domain.task import NewTask
+from batchtask.domain.task import NewTask, TaskUpdate
 from batchtask.storage.connect import open_store
 from tests.conftest import FakeClock
 
@@ -106,9 +106,7 @@ async def test_a_batch_in_which_one_end_is_fenced_out_lands_the_others(
     )  # fmt: skip
 
 
-def _requeued():  # type: ignore[no-untyped-def]
-    from batchtask.domain.task import TaskUpdate  # noqa: PLC0415
-
+def _requeued() -> TaskUpdate:
     return TaskUpdate(state=S.New)
 
 

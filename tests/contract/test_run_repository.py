@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -49,7 +50,7 @@ async def claim(
     return await store.runs.claim(ids, owner=OWNER, limit=limit, now=clock.now(), lease=lease)
 
 
-async def started(store: Store, clock: FakeClock, *, lease: float = LEASE, **kw: object) -> Attempt:
+async def started(store: Store, clock: FakeClock, *, lease: float = LEASE, **kw: Any) -> Attempt:
     ids = await definitions(store, clock)
     await new_task(store, clock, **kw)
     (attempt,) = await claim(store, clock, ids, lease=lease)

@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 
 import httpx
@@ -35,7 +35,7 @@ def free_port() -> int:
 
 def serve(
     database: str, *extra: str, env: dict[str, str] | None = None, worker: bool = False
-) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+) -> Generator[tuple[str, subprocess.Popen[str]], None, None]:
     """``batchtask serve`` as a child process (``env`` adds variables); yields its base URL.
 
     The embedded worker is off unless ``worker``.

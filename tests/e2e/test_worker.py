@@ -18,8 +18,8 @@ import pytest
 from batchtask.domain.clock import SystemClock
 from batchtask.domain.state import BatchTaskState
 from batchtask.domain.task import BatchTask, NewTask
-from batchtask.storage.connect import open_store
 from batchtask.storage.store import SqlStore
+from tests.conftest import open_sql_store
 
 pytestmark = [pytest.mark.e2e, pytest.mark.anyio]
 
@@ -168,7 +168,7 @@ async def test_a_process_isolated_handler_dies_with_its_worker(tmp_path: Path) -
     """kill -9 of the worker ends the handler's child process too, so the task can never run
     twice at once after the reaper hands it to another worker (engine-independent: SQLite)."""
     database_url = f"sqlite:///{tmp_path / 'db.sqlite'}"
-    store = await open_store(database_url, auto_migrate=True, synchronous="NORMAL")
+    store = await open_sql_store(database_url, auto_migrate=True, synchronous="NORMAL")
     try:
         await _orphan_check(store, database_url)
     finally:

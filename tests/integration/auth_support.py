@@ -143,7 +143,7 @@ def serve(
             live.add_user("bob")
         else:
             for name in ("admin", "alice", "bob"):
-                live.users[name] = live.call(lambda s, name=name: s.users.get(name))
+                live.users[name] = live.run(live.services.users.get(name))
         yield live
     finally:
         _CLIENTS.pop(live.base_url).close()

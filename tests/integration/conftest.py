@@ -11,7 +11,7 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -52,6 +52,10 @@ class LiveServer:
         future = asyncio.run_coroutine_threadsafe(_wrap(make, self.services), self.loop)
         return future.result(timeout=30)
 
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Await ``coroutine`` on the server's loop and return its result (no lambda to bind)."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=30)
+
     def client(self, **kwargs: Any) -> httpx.Client:
         """An HTTP client for this server."""
         return httpx.Client(base_url=self.base_url, timeout=10, **kwargs)
@@ -75,7 +79,7 @@ async def _wrap(make: Callable[[Services], Awaitable[T]], services: Services) ->
 
 def run_server(
     settings: Settings, clock: FakeClock, *, send_buffer: int | None = None
-) -> Iterator[LiveServer]:
+) -> Generator[LiveServer, None, None]:
     """Start the app under uvicorn on a free loopback port; stop it afterwards.
 
     ``send_buffer`` caps the kernel's send buffer of every connection (Linux would otherwise let

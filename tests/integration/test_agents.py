@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import httpx
 import pytest
 
 from batchtask.domain.ports import TaskFilter
@@ -12,13 +15,13 @@ AGENT = "/api/v1/Agents/Batch/"
 
 
 def call(
-    server: LiveServer, method: str, body: object = None, user: str = "alice", **kwargs: object
-):  # type: ignore[no-untyped-def]
+    server: LiveServer, method: str, body: object = None, user: str = "alice", **kwargs: Any
+) -> httpx.Response:
     """POST an agent method."""
     with server.client() as client:
         if body is None:
-            return client.post(AGENT + method, headers=basic(user), **kwargs)  # type: ignore[arg-type]
-        return client.post(AGENT + method, json=body, headers=basic(user), **kwargs)  # type: ignore[arg-type]
+            return client.post(AGENT + method, headers=basic(user), **kwargs)
+        return client.post(AGENT + method, json=body, headers=basic(user), **kwargs)
 
 
 @pytest.fixture

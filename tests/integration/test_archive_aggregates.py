@@ -20,9 +20,9 @@ def seeded(server: LiveServer) -> list[int]:
     for task_id, state, progress in ((ids[1], BatchTaskState.Failed, 40),
                                      (ids[2], BatchTaskState.Succeeded, 100)):  # fmt: skip
         outcome = TaskOutcome(state=state, progress_percent=progress)
-        server.call(
-            lambda s, i=task_id, o=outcome: s.store.tasks.record_outcome(
-                i, o, now=server.clock.now(), actor="t"
+        server.run(
+            server.services.store.tasks.record_outcome(
+                task_id, outcome, now=server.clock.now(), actor="t"
             )
         )
     return ids

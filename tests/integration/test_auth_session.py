@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, sql_store
 from tests.integration.auth_support import (
     ENGINES,
     MISSING,
@@ -77,7 +77,7 @@ NEW_TASK = {"Name": "batchtask.sleep", "Description": "before"}
 def snapshot(live: LiveServer) -> list[tuple[object, ...]]:
     """Every task row's id, state and description."""
     rows = live.call(
-        lambda s: s.store.db.fetch(
+        lambda s: sql_store(s.store).db.fetch(
             "SELECT batchtask_id, state, description FROM batchtask ORDER BY batchtask_id"
         )
     )

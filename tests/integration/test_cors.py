@@ -104,10 +104,8 @@ def test_simple_requests_on_both_lanes(named: LiveServer, lane: str) -> None:
     app = named.app if lane == "fast" else framework_lane(named)
     ticket = {"Authorization": f"SOTicket {named.ticket('alice')}"}
     for origin, allowed in ((ALLOWED, True), (OTHER, False), (ALLOWED.upper(), True)):
-        status, raw, _ = named.call(
-            lambda s, o=origin: asgi_get(
-                app, f"/api/v1/BatchTask/{task_id}", {**ticket, "Origin": o}
-            )
+        status, raw, _ = named.run(
+            asgi_get(app, f"/api/v1/BatchTask/{task_id}", {**ticket, "Origin": origin})
         )
         headers = {name.decode(): value.decode() for name, value in raw}
         assert status == 200
@@ -133,8 +131,8 @@ def test_both_lanes_decorate_alike(named: LiveServer) -> None:
         {"Authorization": "SOTicket 7T:wrong", "Origin": ALLOWED},
         {"Origin": OTHER},
     ):
-        fast = named.call(lambda s, h=headers: asgi_get(named.app, target, h))
-        framework = named.call(lambda s, h=headers: asgi_get(framework_lane(named), target, h))
+        fast = named.run(asgi_get(named.app, target, headers))
+        framework = named.run(asgi_get(framework_lane(named), target, headers))
         assert fast == framework
 
 

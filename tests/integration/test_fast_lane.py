@@ -15,6 +15,7 @@ import asyncpg
 import pytest
 
 from batchtask.services.container import Services
+from tests.conftest import sql_store
 from tests.integration.conftest import LiveServer
 from tests.integration.test_seed_endpoint import basic, make_task
 
@@ -138,10 +139,8 @@ def test_every_scheme_answers_alike_on_both_lanes(
     task_id = make_task(server, "alice")
     headers = _scheme_headers(server, scheme)
     for target in (f"/api/v1/BatchTask/{task_id}", "/api/v1/BatchTask/424242"):
-        fast = server.call(lambda s, t=target: asgi_get(server.app, t, headers, query))
-        framework = server.call(
-            lambda s, t=target: asgi_get(framework_lane(server), t, headers, query)
-        )
+        fast = server.run(asgi_get(server.app, target, headers, query))
+        framework = server.run(asgi_get(framework_lane(server), target, headers, query))
         assert fast == framework
         assert fast[0] in {200, 404}, fast
     assert fast[0] == 404
@@ -150,7 +149,7 @@ def test_every_scheme_answers_alike_on_both_lanes(
 async def _break_storage(services: Services, database_url: str) -> Any:
     """Make every read fail with an error that is not a ``DomainError``; return an undo."""
     if database_url.startswith("sqlite"):
-        db: Any = services.store.db
+        db: Any = sql_store(services.store).db
         db._reader.close()  # sqlite3.ProgrammingError: Cannot operate on a closed database
         return None
     conn = await asyncpg.connect(database_url)
@@ -235,7 +234,7 @@ def test_repeated_query_parameters_follow_one_rule_everywhere(
     task_id = make_task(server, "alice")
     target = path.replace("{id}", str(task_id))
     answers = [
-        server.call(lambda s, q=query: asgi_get(server.app, target, basic("alice"), q))
+        server.run(asgi_get(server.app, target, basic("alice"), query))
         for query in ("$format=xml&$format=json", "$FORMAT=xml&$format=json&$Format=json")
     ]
     for status, headers, _ in answers:

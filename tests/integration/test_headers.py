@@ -163,7 +163,7 @@ def test_unset_last_started_is_the_dotnet_min_value_in_any_zone(server: LiveServ
     task_id = make_task(server, "alice")
     with server.client() as client:
         for zone in (None, "NO", "US-NY, includeTZOffset"):
-            headers = {} if zone is None else {"SO-TimeZone": zone}
+            headers: dict[str, str] = {} if zone is None else {"SO-TimeZone": zone}
             assert _get(client, task_id, headers).json()["LastStarted"] == "0001-01-01T00:00:00"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import pytest
 
@@ -16,12 +17,12 @@ def basic(name: str, password: str = PASSWORD) -> dict[str, str]:
     return {"Authorization": f"Basic {token}"}
 
 
-def make_task(server: LiveServer, owner: str, **fields: object) -> int:
+def make_task(server: LiveServer, owner: str, **fields: Any) -> int:
     """Create a task owned by ``owner`` through the repository."""
     user = server.users[owner]
     new = NewTask(
         name=str(fields.pop("name", "batchtask.sleep")), associate_id=user.associate_id, **fields
-    )  # type: ignore[arg-type]
+    )
     return server.call(lambda s: s.store.tasks.create(new, now=server.clock.now(), actor="test"))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import httpx
+
 from batchtask.domain.state import BatchTaskState
 from batchtask.domain.task import TaskOutcome
 from tests.integration.conftest import LiveServer
@@ -10,7 +12,7 @@ from tests.integration.test_seed_endpoint import basic, make_task
 
 def stop(
     server: LiveServer, task_id: object, user: str = "alice", accept: str = "application/json"
-):  # type: ignore[no-untyped-def]
+) -> httpx.Response:
     """POST …/Stop."""
     with server.client() as client:
         return client.post(

@@ -89,6 +89,8 @@ def test_a_task_stream_follows_the_task_to_its_end(server: live.LiveServer) -> N
         "AssociateId": server.users["alice"].associate_id,
     }  # fmt: skip
     assert (moving.data["State"], moving.data["ProgressDescription"]) == ("Started", "Step 2 of 5")
+    assert moving.id is not None
+    assert first.id is not None
     assert int(moving.id) > int(first.id)
     assert (end.data["State"], end.data["ProgressPercent"]) == ("Succeeded", 100)
 

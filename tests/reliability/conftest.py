@@ -12,9 +12,8 @@ import os
 
 import pytest
 
-from batchtask.storage.connect import open_store
 from batchtask.storage.store import SqlStore
-from tests.conftest import _truncate
+from tests.conftest import _truncate, open_sql_store
 
 #: ``scripts/test --deep`` sets it; the long variants run only then.
 DEEP = bool(os.environ.get("BATCHTASK_DEEP"))
@@ -38,4 +37,4 @@ def fresh_database(
 
 async def open_migrated(url: str) -> SqlStore:
     """A store on ``url``, migrated (PostgreSQL workers do not migrate by themselves)."""
-    return await open_store(url, auto_migrate=True, synchronous="NORMAL")
+    return await open_sql_store(url, auto_migrate=True, synchronous="NORMAL")

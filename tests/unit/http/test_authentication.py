@@ -201,7 +201,7 @@ class TestAuthenticate:
             {"origin": "http://app.example.evil"},
         ],
     )
-    def test_cross_site_session_is_forbidden(self, fields: dict[str, str]) -> None:
+    def test_cross_site_session_is_forbidden(self, fields: dict[str, Any]) -> None:
         """A cross-site session request is a 403 before the token is looked at."""
         auth = RecordingAuthenticator()
         headers = RequestHeaders(cookie=f"{SESSION_COOKIE}=s1", host="app.example", **fields)
@@ -219,7 +219,7 @@ class TestAuthenticate:
             {"origin": "https://APP.example/"},
         ],
     )
-    def test_same_origin_session_passes_to_the_token_check(self, fields: dict[str, str]) -> None:
+    def test_same_origin_session_passes_to_the_token_check(self, fields: dict[str, Any]) -> None:
         """Same-origin or unmarked session requests go on to the XSRF check."""
         auth = RecordingAuthenticator()
         headers = RequestHeaders(cookie=f"{SESSION_COOKIE}=s1", host="app.example", **fields)

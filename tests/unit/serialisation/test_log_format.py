@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+from contextvars import ContextVar, Token
+from typing import Any
 
 from batchtask.serialisation.log_format import JsonFormatter
 from batchtask.services import log_context
@@ -24,17 +26,17 @@ def record(message: str, *args: object, exc: bool = False) -> logging.LogRecord:
 
 def test_a_line_has_time_level_logger_message_and_the_context() -> None:
     """The request, task, attempt and worker of the moment ride along."""
-    tokens = [
+    tokens: list[Token[Any]] = [
         log_context.request_id.set("r-1"), log_context.task_id.set(7),
         log_context.attempt.set(2), log_context.worker_id.set("host:1:ab"),
     ]  # fmt: skip
     try:
         line = json.loads(JsonFormatter().format(record("task %s: %s", 7, "done")))
     finally:
-        for variable, token in zip(
-            (log_context.request_id, log_context.task_id, log_context.attempt, log_context.worker_id),
-            tokens, strict=True,
-        ):  # fmt: skip
+        variables: tuple[ContextVar[Any], ...] = (
+            log_context.request_id, log_context.task_id, log_context.attempt, log_context.worker_id,
+        )  # fmt: skip
+        for variable, token in zip(variables, tokens, strict=True):
             variable.reset(token)
     assert line["time"].endswith("Z")
     assert (line["level"], line["logger"], line["message"]) == (

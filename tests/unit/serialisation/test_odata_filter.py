@@ -669,6 +669,7 @@ _FILTERS = st.recursive(
 
 
 def _parse_and_compile(text: str) -> None:
+    position: int | None
     try:
         node = parse_filter(text)
     except FilterError as error:

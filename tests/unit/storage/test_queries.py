@@ -6,11 +6,12 @@ from importlib import resources
 
 import pytest
 
+from batchtask.storage.database import SqlDialect
 from batchtask.storage.postgres import PostgresDialect
 from batchtask.storage.queries import _TOKEN, CONSTANTS, QueryError, compile_query, load, parse
 from batchtask.storage.sqlite import SqliteDialect
 
-DIALECTS = [SqliteDialect(), PostgresDialect()]
+DIALECTS: list[SqlDialect] = [SqliteDialect(), PostgresDialect()]
 SQL = resources.files("batchtask.storage").joinpath("sql")
 REPOSITORIES = sorted(
     entry.name.removesuffix(".sql")
@@ -86,9 +87,9 @@ def test_several_statements_split_at_line_ends() -> None:
 
 @pytest.mark.parametrize("dialect", DIALECTS, ids=lambda d: d.dialect)
 @pytest.mark.parametrize("repository", REPOSITORIES)
-def test_every_shipped_query_loads_for_both_engines(dialect: object, repository: str) -> None:
+def test_every_shipped_query_loads_for_both_engines(dialect: SqlDialect, repository: str) -> None:
     """Each file parses, every macro is known, and both engines define the same query names."""
-    queries = load(repository, dialect)  # type: ignore[arg-type]
+    queries = load(repository, dialect)
     other = load(repository, next(d for d in DIALECTS if d is not dialect))
     assert queries.names == other.names
     for name in queries.names:

@@ -39,4 +39,5 @@ async def test_the_app_lifespan_starts_and_stops_a_worker(tmp_path: Path, worker
             if task.state.is_finished:
                 break
             await asyncio.sleep(0.02)
+    assert task is not None
     assert task.state is (BatchTaskState.Succeeded if worker else BatchTaskState.New)
