@@ -52,7 +52,9 @@ def test_parallel_guesses_across_two_processes_hold_the_budget(database_url: str
     cli("user", "add", "alice", "--password", PASSWORD, database=database_url)
     with ExitStack() as stack:
         bases = [stack.enter_context(_served(database_url)) for _ in range(2)]
-        passwords = ["wrong password"] * 299
+        passwords = [
+            f"wrong password {n}" for n in range(299)
+        ]  # distinct: identical ones share a flight
         passwords.insert(150, PASSWORD)
         statuses = asyncio.run(guesses(bases, passwords))
     hashed = statuses.count(401) + statuses.count(404)

@@ -279,9 +279,12 @@ class TestParallelGuesses:
         self, live: LiveServer
     ) -> None:
         """Issue 11 #2: 300 guesses sent at once (the right one among them) reserve their attempt
-        before hashing: at most ``FREE_FAILURES + 1`` are hashed, every other one is a 429."""
+        before hashing: at most ``FREE_FAILURES + 1`` are hashed, every other one is a 429.
+
+        The guesses differ: identical credentials in flight at once share one verification
+        (single flight, ``services/auth.py``) and one attempt — they are one guess."""
         name, where = user(live), address()
-        passwords = [WRONG] * 299
+        passwords = [f"{WRONG} {n}" for n in range(299)]
         passwords.insert(150, PASSWORD)
         before = hashes(live)
         statuses = burst(live, name, where, passwords)

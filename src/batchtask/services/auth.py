@@ -5,10 +5,16 @@ an Argon2 verification. So verified credentials are remembered per process for a
 (``credential_cache_ttl``, default 1 s — revocation on another process is seen within that), Basic
 credentials for ``basic_cache_ttl`` keyed by an HMAC of (user, password) under a per-process random
 key — never the password itself — and a sliding ticket's expiry is written at most once a minute.
+
+Single flight: concurrent Basic requests with the same credentials on a cold cache share ONE
+verification (keyed by the same HMAC): the first reserves a throttle attempt and hashes, the others
+wait for its outcome. Before, each reserved an attempt of its own, so a burst of one client's
+parallel requests used up its throttle budget and got 429s, and hashed the same password N times.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -107,6 +113,8 @@ class Authenticator:
         self._key = secrets.token_bytes(32)
         self._credentials: dict[str, tuple[Credential, User, float]] = {}
         self._basic: dict[bytes, tuple[int, str, float]] = {}
+        #: Verifications in flight by cache key (single flight, see the module docstring).
+        self._flights: dict[bytes, asyncio.Task[User]] = {}
         self._users: dict[int, tuple[User | None, float]] = {}
 
     @property
@@ -134,9 +142,28 @@ class Authenticator:
             if user is not None and user.active and user.password_hash == cached[1]:
                 return Principal(user, AuthMethod.basic)
             self._basic.pop(key, None)
-        user = await self._check_password(username, password, address)
-        self._remember(self._basic, key, (user.associate_id, user.password_hash, now))
+        flight = self._flights.get(key)
+        if flight is None:
+            flight = asyncio.ensure_future(self._verify_basic(key, username, password, address))
+            self._flights[key] = flight
+            flight.add_done_callback(lambda done: self._landed(key, done))
+            # A cancelled caller (client gone) must not cancel the others' verification.
+            return Principal(await asyncio.shield(flight), AuthMethod.basic)
+        user = await asyncio.shield(flight)
+        # A follower's own address may be blocked: the throttle decides for it as for the cache.
+        await self._throttle.check(username, address)
         return Principal(user, AuthMethod.basic)
+
+    async def _verify_basic(self, key: bytes, username: str, password: str, address: str) -> User:
+        user = await self._check_password(username, password, address)
+        self._remember(self._basic, key, (user.associate_id, user.password_hash, self._monotonic()))
+        return user
+
+    def _landed(self, key: bytes, flight: asyncio.Task[User]) -> None:
+        if self._flights.get(key) is flight:
+            del self._flights[key]
+        if not flight.cancelled():
+            flight.exception()  # retrieved: no "never retrieved" warning when every caller left
 
     async def _check_password(self, username: str, password: str, address: str) -> User:
         # The attempt is reserved (counted) before hashing, atomically: parallel guesses cannot

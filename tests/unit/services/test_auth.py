@@ -6,6 +6,7 @@ run on a hand-moved monotonic clock, so the 1 s revocation window is checked exa
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -88,6 +89,23 @@ class TestBasicCache:
         await auth.basic("alice", PASSWORD, ADDRESS)
         assert principal.method is AuthMethod.basic
         assert auth.password_verifications == 1
+
+    async def test_concurrent_identical_credentials_share_one_verification(
+        self, auth: Authenticator, users: UserService
+    ) -> None:
+        """Twenty parallel requests with the same credentials on a cold cache: one verification,
+        all accepted; twenty with the same wrong password: one verification, all refused."""
+        principals = await asyncio.gather(
+            *(auth.basic("alice", PASSWORD, ADDRESS) for _ in range(20))
+        )
+        assert {principal.user.username for principal in principals} == {"alice"}
+        assert auth.password_verifications == 1
+        results = await asyncio.gather(
+            *(auth.basic("alice", "wrong", ADDRESS) for _ in range(20)), return_exceptions=True
+        )
+        assert all(isinstance(result, AuthenticationFailed) for result in results)
+        assert auth.password_verifications == 2
+        assert auth._flights == {}  # every flight landed and was forgotten
 
     async def test_cache_is_keyed_by_a_digest_never_the_password(
         self, auth: Authenticator, users: UserService

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 
 import pytest
 
-from batchtask.services.password import MAX_PASSWORD_LENGTH, PasswordHasher
+from batchtask.services.password import MAX_PASSWORD_LENGTH, NICENESS, PasswordHasher
 
 CHEAP = {"time_cost": 1, "memory_cost": 64, "parallelism": 1}
 
@@ -127,3 +128,21 @@ def test_concurrent_verifications_are_bounded_and_off_the_loop(
     ticks = asyncio.run(scenario())
     assert peak == 2
     assert ticks >= 10  # ~0.2 s of verifying: a blocked loop would tick once or twice
+
+
+def test_verifications_run_in_the_hashers_own_lower_priority_threads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Hashing runs in the hasher's own pool, niced below the loop's thread (Linux)."""
+    hasher = PasswordHasher(**CHEAP, parallel=1)
+    seen: list[tuple[str, int]] = []
+
+    def check(password_hash: str, password: str) -> bool:
+        seen.append((threading.current_thread().name, os.nice(0)))
+        return False
+
+    monkeypatch.setattr(hasher, "_check", check)
+    verify(hasher, None, "p")
+    name, niceness = seen[0]
+    assert name.startswith("batchtask-argon2")
+    assert niceness >= min(19, os.nice(0) + NICENESS)
