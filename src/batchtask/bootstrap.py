@@ -15,6 +15,8 @@ from batchtask.serialisation.log_format import JsonFormatter
 from batchtask.services.admin import AdminService
 from batchtask.services.auth import Authenticator, AuthPolicy, app_token_hashes
 from batchtask.services.container import Services
+from batchtask.services.emulator.scripts import ScriptBook
+from batchtask.services.emulator.state import EmulatorState
 from batchtask.services.jwt_verifier import PyJwtVerifier
 from batchtask.services.live import STATS_EVERY, LiveHub, LiveSettings
 from batchtask.services.password import PasswordHasher
@@ -26,19 +28,27 @@ from batchtask.storage.connect import open_store
 from batchtask.worker.builtins import Environment, builtin_definitions, builtin_periodic
 from batchtask.worker.registry import Definition, Registry, import_handlers
 from batchtask.worker.runner import Worker, WorkerConfig
+from batchtask.worker.scripted import follow_scripts
 
 log = logging.getLogger("batchtask")
 
 
 async def open_services(
-    settings: Settings, *, clock: Clock | None = None, auto_migrate: bool | None = None
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    auto_migrate: bool | None = None,
+    credential_clock: Clock | None = None,
 ) -> Services:
     """Connect to the database and build every service.
 
     SQLite databases are migrated automatically (the embedded default must just work); PostgreSQL
-    ones must be upgraded with ``batchtask db upgrade`` first.
+    ones must be upgraded with ``batchtask db upgrade`` first. ``credential_clock`` (default:
+    ``clock``) is what tickets, tokens and the login throttle expire by: the emulator gives them
+    real time while a test moves the tenant's ``clock``.
     """
     clock = clock or SystemClock()
+    credential_clock = credential_clock or clock
     base_zone = resolve_zone(settings.base_timezone)
     migrate = settings.database_url.startswith("sqlite") if auto_migrate is None else auto_migrate
     store = await open_store(
@@ -55,7 +65,7 @@ async def open_services(
     )
     throttle = LoginThrottle(
         store.throttle,
-        clock,
+        credential_clock,
         ThrottlePolicy(
             window=settings.throttle_window,
             free_failures=settings.throttle_free_failures,
@@ -102,7 +112,7 @@ async def open_services(
         settings=settings,
         store=store,
         clock=clock,
-        auth=Authenticator(store, clock, hasher, throttle, policy, jwt=jwt),
+        auth=Authenticator(store, credential_clock, hasher, throttle, policy, jwt=jwt),
         tasks=tasks,
         users=UserService(store, clock, hasher),
         base_zone=base_zone,
@@ -151,10 +161,17 @@ def build_worker(
     )
 
 
-def start_worker(services: Services) -> tuple[Worker, asyncio.Task[None]]:
-    """Run a worker in the background of the current event loop (``serve`` embeds one)."""
+def start_worker(
+    services: Services, *, scripts: ScriptBook | None = None
+) -> tuple[Worker, asyncio.Task[None]]:
+    """Run a worker in the background of the current event loop (``serve`` embeds one).
+
+    With ``scripts`` (``serve --emulator``) it also runs the tenant's scripted definitions.
+    """
     config = WorkerConfig.from_settings(services.settings, kind="embedded")
     worker = build_worker(services, config=config)
+    if scripts is not None:
+        follow_scripts(worker, scripts, services.clock)
     task = asyncio.create_task(worker.run(), name="batchtask-worker")
 
     def ended(done: asyncio.Task[None]) -> None:
@@ -172,14 +189,31 @@ async def stop_worker(worker: Worker, task: asyncio.Task[None]) -> None:
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> GuardedApp:
-    """The HTTP application for ``settings``, with a worker unless ``settings.worker`` is off."""
+    """The HTTP application for ``settings``, with a worker unless ``settings.worker`` is off.
+
+    With ``settings.emulator`` the emulator's state is made here: each tenant's services and
+    worker read that tenant's controllable clock (credentials keep ``clock``, the real one), and
+    the worker runs the tenant's scripted definitions.
+    """
     workers: dict[int, tuple[Worker, asyncio.Task[None]]] = {}
+    emulator = (
+        EmulatorState(clock or SystemClock(), token=settings.emulator_token.value)
+        if settings.emulator
+        else None
+    )
 
     async def build() -> Services:
-        services = await open_services(settings, clock=clock)
+        ctx = settings.context_identifier
+        if emulator is None:
+            services = await open_services(settings, clock=clock)
+        else:
+            services = await open_services(
+                settings, clock=emulator.clock_for(ctx), credential_clock=emulator.real
+            )
         if settings.worker:
             try:
-                workers[id(services)] = start_worker(services)
+                scripts = None if emulator is None else emulator.controls(ctx).scripts
+                workers[id(services)] = start_worker(services, scripts=scripts)
             except BaseException:
                 await close_services(services)
                 raise
@@ -196,7 +230,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> GuardedApp:
         idle_timeout=settings.http_idle_timeout,
         body_timeout=settings.http_body_timeout,
     )
-    return create_http_app(build, close, limits, metrics_dir=settings.metrics_dir)
+    return create_http_app(
+        build,
+        close,
+        limits,
+        metrics_dir=settings.metrics_dir,
+        emulator_state=emulator,
+        default_context=settings.context_identifier,
+    )
 
 
 def configure_logging(settings: Settings) -> None:

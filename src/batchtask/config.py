@@ -6,6 +6,7 @@ reported at once, with the variable's name, so a misconfigured server never star
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -164,6 +165,13 @@ class Settings:
     #: ``batchtask worker``'s own ``/metrics`` port; 0 = none.
     metrics_port: int = 0
 
+    # emulator controls (SPEC §11.2; ``serve --emulator``)
+    #: Serve ``/_batchtask/…``: tenants, seed, clock, scripts, faults, journal. Off by default.
+    emulator: bool = False
+    #: Required in ``X-Batchtask-Emulator-Token`` by every control call when set; needed to
+    #: bind the emulator to an address other than loopback.
+    emulator_token: Secret = field(default_factory=lambda: Secret(""))
+
     def __post_init__(self) -> None:
         problems = list(_problems(self))
         if problems:
@@ -273,6 +281,7 @@ def _parser_for(annotation: str) -> Callable[[str], Any]:
         "str": _str,
         "tuple[str, ...]": _tuple,
         "tuple[Secret, ...]": _secrets,
+        "Secret": lambda raw: Secret(raw.strip()),
     }[annotation]
 
 
@@ -297,6 +306,16 @@ def _connection_problems(settings: Settings, need: Callable[[bool, str, str], No
         "must be 8192 to 1048576 bytes",
     )
     need(settings.http_body_timeout >= 1, "http_body_timeout", "must be at least 1 second")
+
+
+def is_loopback(host: str) -> bool:
+    """``host`` only accepts connections from this machine (``localhost``, 127.0.0.0/8, ``::1``)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _problems(settings: Settings) -> list[str]:
@@ -396,4 +415,21 @@ def _problems(settings: Settings) -> list[str]:
         "log_level",
         "one of debug, info, warning, error",
     )
+    return out + _emulator_problems(settings)
+
+
+def _emulator_problems(settings: Settings) -> list[str]:
+    if not settings.emulator:
+        return []
+    out = []
+    if not is_loopback(settings.host) and not settings.emulator_token.value:
+        out.append(
+            f"{PREFIX}EMULATOR: refuses the non-loopback address {settings.host!r} unless "
+            f"{PREFIX}EMULATOR_TOKEN is set (anyone who reaches it could reset every tenant)"
+        )
+    if settings.http_workers != 1:
+        out.append(
+            f"{PREFIX}EMULATOR: runs in one API process (its controls live in that process's "
+            "memory); use --workers 1"
+        )
     return out

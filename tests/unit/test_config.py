@@ -81,3 +81,32 @@ def test_malformed_cors_origins_are_refused(origin: str) -> None:
     """An origin is ``*`` or ``scheme://host[:port]``; anything else stops the program."""
     with pytest.raises(SettingsError, match="BATCHTASK_CORS_ORIGINS"):
         Settings(database_url="sqlite:///x.db", cors_origins=(origin,))
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost"])
+def test_the_emulator_binds_loopback_without_a_token(host: str) -> None:
+    """``--emulator`` on loopback needs nothing more."""
+    assert Settings(database_url="sqlite:///x.db", host=host, emulator=True).emulator
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.10", "example.com"])
+def test_the_emulator_refuses_another_address_without_a_token(host: str) -> None:
+    """Anyone who reaches the controls could reset every tenant: a token is required."""
+    with pytest.raises(SettingsError, match="BATCHTASK_EMULATOR_TOKEN"):
+        Settings(database_url="sqlite:///x.db", host=host, emulator=True)
+    settings = Settings.from_env(
+        {
+            "BATCHTASK_DATABASE_URL": "sqlite:///x.db",
+            "BATCHTASK_HOST": host,
+            "BATCHTASK_EMULATOR": "true",
+            "BATCHTASK_EMULATOR_TOKEN": "t0ken",
+        }
+    )
+    assert settings.emulator_token.value == "t0ken"
+    assert "t0ken" not in repr(settings)
+
+
+def test_the_emulator_runs_in_one_process() -> None:
+    """Its controls live in one process's memory."""
+    with pytest.raises(SettingsError, match="one API process"):
+        Settings(database_url="sqlite:///x.db", emulator=True, http_workers=2)

@@ -15,7 +15,7 @@ from typing import Any
 
 from batchtask.bootstrap import close_services, open_services
 from batchtask.cli.options import add_database
-from batchtask.config import PREFIX, Settings
+from batchtask.config import PREFIX, Settings, SettingsError
 from batchtask.services.demo import DEMO_ADMIN, DEMO_USER, seed_demo
 
 
@@ -29,6 +29,12 @@ def register(commands: Any) -> None:
     serve.add_argument("--no-worker", action="store_true", help="do not run tasks in this process")
     serve.add_argument(
         "--workers", type=int, metavar="N", help="API processes (default 1; each embeds a worker)"
+    )
+    serve.add_argument(
+        "--emulator",
+        action="store_true",
+        help="serve the emulator controls /_batchtask/... for integration tests (loopback only "
+        "unless BATCHTASK_EMULATOR_TOKEN is set)",
     )
 
 
@@ -59,19 +65,31 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     }  # fmt: skip
     if args.no_worker:
         overrides["worker"] = False
-    settings = Settings.from_env(database_url=settings.database_url, **overrides)
+    if args.emulator:
+        overrides["emulator"] = True
+    try:
+        settings = Settings.from_env(database_url=settings.database_url, **overrides)
+    except SettingsError as exc:
+        print(f"batchtask: invalid settings: {exc}", file=sys.stderr)
+        return 2
     asyncio.run(prepare(settings, args.demo))
     os.environ[PREFIX + "DATABASE_URL"] = settings.database_url
     os.environ[PREFIX + "WORKER"] = "true" if settings.worker else "false"
     os.environ[PREFIX + "HTTP_WORKERS"] = str(settings.http_workers)
+    os.environ[PREFIX + "EMULATOR"] = "true" if settings.emulator else "false"
     if settings.http_workers > 1 and not settings.metrics_dir:
         # Each process shares its metrics here; /metrics on any of them sums all.
         os.environ[PREFIX + "METRICS_DIR"] = tempfile.mkdtemp(prefix="batchtask-metrics-")
 
     print(f"serving on http://{settings.host}:{settings.port}/api/v1/BatchTask", flush=True)
+    if settings.emulator:
+        print(
+            f"emulator controls on http://{settings.host}:{settings.port}/_batchtask/", flush=True
+        )
     sys.stderr.flush()
     # A fresh process image keeps granian's supervisor small (see cli/http_server.py).
     os.execv(  # noqa: S606 - our own interpreter and module, no shell
         sys.executable,
         [sys.executable, "-m", "batchtask.cli.http_server", settings.host, str(settings.port)],
     )
+    return 0  # not reached: execv replaced this process

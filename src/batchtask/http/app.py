@@ -18,11 +18,13 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
+from starlette.types import ASGIApp
 
 from batchtask.domain.errors import DomainError
 from batchtask.http.connections import ConnectionGuard, ConnectionLimits, GuardedApp
 from batchtask.http.console import assets, pages
 from batchtask.http.cors import CorsMiddleware, CorsPolicy
+from batchtask.http.emulation import EmulatorLayer
 from batchtask.http.errors import MethodNotAllowed, RouteNotFound
 from batchtask.http.fast_lane import FastLane
 from batchtask.http.metrics import HttpMetrics, MetricsMiddleware
@@ -37,6 +39,7 @@ from batchtask.http.routes import (
     batch_task,
     discovery,
     docs,
+    emulator,
     operations,
     session,
     stream,
@@ -46,6 +49,7 @@ from batchtask.http.routing import TASK_PATTERN, TASK_TEMPLATE, Endpoint, Resour
 from batchtask.http.task_read import unexpected_error
 from batchtask.serialisation.prometheus import QueueCollector, RuntimeCollector
 from batchtask.services.container import Services
+from batchtask.services.emulator.state import EmulatorState
 
 ContextFactory = Callable[[], Awaitable[Services]]
 Closer = Callable[[Services], Awaitable[None]]
@@ -143,12 +147,42 @@ def routes() -> list[BaseRoute]:
     ]
 
 
+def emulator_routes() -> list[BaseRoute]:
+    """The emulator controls (SPEC §11.2), only with ``serve --emulator``."""
+    tenant = "/_batchtask/tenants/{ctx}"
+    return [
+        _plain("/_batchtask/health", GET=emulator.health),
+        _plain(
+            tenant + "/clock",
+            GET=emulator.get_clock,
+            PUT=emulator.put_clock,
+            DELETE=emulator.delete_clock,
+        ),
+        _plain(tenant + "/clock/advance", POST=emulator.advance_clock),
+        _plain(
+            tenant + "/definitions/{name}",
+            PUT=emulator.put_definition,
+            DELETE=emulator.delete_definition,
+        ),
+        _plain(
+            tenant + "/faults",
+            GET=emulator.list_faults,
+            POST=emulator.add_fault,
+            DELETE=emulator.clear_faults,
+        ),
+        _plain(tenant + "/faults/{id}", DELETE=emulator.delete_fault),
+        _plain(tenant + "/requests", GET=emulator.list_requests, DELETE=emulator.clear_requests),
+    ]
+
+
 def create_app(
     build: ContextFactory,
     close: Closer,
     limits: ConnectionLimits | None = None,
     *,
     metrics_dir: str = "",
+    emulator_state: EmulatorState | None = None,
+    default_context: str = "Cust00000",
 ) -> GuardedApp:
     """The ASGI application; ``build`` runs at startup and ``close`` at shutdown.
 
@@ -158,7 +192,8 @@ def create_app(
     fast lane, whose ``.app`` is the framework lane (CORS and Starlette); ``.state`` of the
     result is the Starlette app's state (``state.ctx`` holds the services and ``state.cors`` the
     CORS policy once started). With ``metrics_dir`` (several API processes), ``/metrics`` sums
-    every process's counters.
+    every process's counters. With ``emulator_state`` (``serve --emulator``) the controls are
+    routed and the emulator's layer (faults, journal) sits in front of the fast lane.
     """
     metrics = HttpMetrics()
 
@@ -192,7 +227,7 @@ def create_app(
             await close(ctx)
 
     app = Starlette(
-        routes=routes(),
+        routes=routes() + (emulator_routes() if emulator_state is not None else []),
         middleware=[
             Middleware(RequestIdMiddleware),
             Middleware(MetricsMiddleware, metrics=metrics),
@@ -206,5 +241,9 @@ def create_app(
     )
     app.router.redirect_slashes = False
     app.state.metrics = metrics
+    app.state.emulator = emulator_state
     guard = ConnectionGuard(limits or ConnectionLimits())
-    return guard.wrap(FastLane(CorsMiddleware(app, app.state), app.state, metrics), app)
+    lanes: ASGIApp = FastLane(CorsMiddleware(app, app.state), app.state, metrics)
+    if emulator_state is not None:
+        lanes = EmulatorLayer(lanes, emulator_state, default_context)
+    return guard.wrap(lanes, app)

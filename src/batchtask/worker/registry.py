@@ -128,8 +128,23 @@ class Registry:
 
     def __init__(self, definitions: Iterable[Definition] = ()) -> None:
         self._by_key: dict[str, Definition] = {}
+        #: Definitions that replace others of their name while they last (the emulator's
+        #: scripted definitions, SPEC §11.2); they may come and go while the worker runs.
+        self._overrides: dict[str, Definition] = {}
+        #: Grows with every change of ``_overrides``: the worker registers again when it moved.
+        self.version = 0
         for spec in definitions:
             self.add(spec)
+
+    def override(self, spec: Definition) -> None:
+        """Run tasks of ``spec.name`` with ``spec`` (instead of a registered one) from now on."""
+        self._overrides[spec.key] = spec
+        self.version += 1
+
+    def drop_override(self, name: str) -> None:
+        """Back to the registered definition of ``name`` (or none)."""
+        if self._overrides.pop(name.casefold(), None) is not None:
+            self.version += 1
 
     def add(self, spec: Definition) -> Definition:
         """Register one definition; a second one of the same name is an error."""
@@ -171,13 +186,15 @@ class Registry:
 
     def get(self, name: str) -> Definition | None:
         """The definition called ``name`` (any case)."""
-        return self._by_key.get(name.casefold())
+        key = name.casefold()
+        return self._overrides.get(key) or self._by_key.get(key)
 
     def __iter__(self) -> Iterator[Definition]:
-        return iter(self._by_key.values())
+        merged = {**self._by_key, **self._overrides}
+        return iter(list(merged.values()))
 
     def __len__(self) -> int:
-        return len(self._by_key)
+        return len(self._by_key.keys() | self._overrides.keys())
 
 
 def import_handlers(module: str) -> ModuleType:

@@ -326,9 +326,20 @@ class Worker:
             return list(ids.values())
         return None
 
+    def definitions_changed(self) -> None:
+        """The registry gained or lost a definition (a scripted one): register and claim anew."""
+        self._wakeup.poke()
+
     async def _claim_loop(self, definition_ids: list[int]) -> None:
         delay = self.config.poll_interval
+        registered = self._registry.version
         while not self._closing:
+            if self._registry.version != registered:
+                version = self._registry.version
+                ids = await self._register()
+                if ids is None:
+                    break
+                definition_ids, registered = ids, version
             free = self.config.concurrency - len(self._tasks)
             if free > 0:
                 try:

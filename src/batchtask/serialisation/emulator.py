@@ -1,0 +1,224 @@
+"""The emulator controls' JSON (SPEC §11.2): reading their bodies, shaping their answers.
+
+Readers raise ``InvalidInput`` naming the field, so a bad control call is a 400 with
+SuperOffice's error object and changes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from batchtask.domain.errors import InvalidInput
+from batchtask.domain.task import FIELD_LENGTHS
+from batchtask.serialisation.carrier_input import read_int
+from batchtask.serialisation.dates import UNSET_DATETIME, parse_datetime, render_utc
+from batchtask.services.emulator.clock import TenantClock
+from batchtask.services.emulator.faults import Fault, FaultSpec
+from batchtask.services.emulator.journal import JournalEntry
+from batchtask.services.emulator.scripts import Script, ScriptOutcome, ScriptStep
+
+#: Longest a fault may hold a request, and a script wait between steps (ms): one hour.
+MAX_DELAY_MS = 3_600_000
+MAX_STEPS = 1000
+_UTC = ZoneInfo("UTC")
+
+
+def _object(value: Any, what: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise InvalidInput(f"{what} must be a JSON object", field=what)
+    return value
+
+
+def _known(body: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    for key in body:
+        if key not in allowed:
+            raise InvalidInput(f"{where}: unknown field {key!r}", field=str(key))
+
+
+def _flag(body: Mapping[str, Any], name: str, default: bool) -> bool:
+    value = body.get(name, default)
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{name} must be true or false", field=name)
+    return value
+
+
+def _number(body: Mapping[str, Any], name: str) -> float:
+    value = body.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidInput(f"{name} must be a number", field=name)
+    return float(value)
+
+
+def _text(body: Mapping[str, Any], name: str, limit: int) -> str:
+    value = body.get(name, "")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{name} must be a string", field=name)
+    if limit and len(value) > limit:
+        raise InvalidInput(f"{name} is longer than {limit} characters", field=name)
+    return value
+
+
+# -- answers ---------------------------------------------------------------------------------
+
+
+def health(version: str, tenants: int) -> dict[str, Any]:
+    """``GET /_batchtask/health``."""
+    return {"Status": "ok", "Version": version, "Tenants": tenants}
+
+
+def clock(value: TenantClock) -> dict[str, Any]:
+    """``{"Now", "Frozen"}``."""
+    return {"Now": render_utc(value.now(), offset=True), "Frozen": value.frozen}
+
+
+def fault(value: Fault) -> dict[str, Any]:
+    """A fault in force (``Times`` counts what is left)."""
+    spec = value.spec
+    out: dict[str, Any] = {
+        "Id": value.id,
+        "Match": {"Method": spec.method, "Path": spec.path},
+        "Status": spec.status,
+        "Body": spec.body,
+        "LatencyMs": spec.latency_ms,
+    }
+    if value.remaining is not None:
+        out["Times"] = value.remaining
+    if spec.probability is not None:
+        out["Probability"] = spec.probability
+    return out
+
+
+def journal_entry(entry: JournalEntry) -> dict[str, Any]:
+    """One request of the journal."""
+    return {
+        "At": render_utc(entry.at, offset=True),
+        "Method": entry.method,
+        "Path": entry.path,
+        "Query": entry.query,
+        "Status": entry.status,
+        "DurationMs": round(entry.duration_ms, 3),
+        "Headers": dict(entry.headers),
+    }
+
+
+# -- bodies ----------------------------------------------------------------------------------
+
+
+def read_clock(body: Any) -> tuple[Any, bool]:
+    """``PUT …/clock`` ``{"Now", "Frozen"}``: the moment (``None`` = now) and whether frozen."""
+    values = _object(body, "body")
+    _known(values, {"Now", "Frozen"}, "clock")
+    frozen = _flag(values, "Frozen", True)
+    raw = values.get("Now")
+    if raw is None:
+        return None, frozen
+    if not isinstance(raw, str):
+        raise InvalidInput("Now must be a date-time text", field="Now")
+    try:
+        moment = parse_datetime(raw, _UTC)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="Now") from None
+    if moment == UNSET_DATETIME:
+        raise InvalidInput("Now must be a real moment, not the empty date", field="Now")
+    return moment, frozen
+
+
+def read_advance(body: Any) -> float:
+    """``POST …/clock/advance`` ``{"Seconds": n}`` (zero or more)."""
+    values = _object(body, "body")
+    _known(values, {"Seconds"}, "advance")
+    if "Seconds" not in values:
+        raise InvalidInput("Seconds is required", field="Seconds")
+    seconds = _number(values, "Seconds")
+    if seconds < 0:
+        raise InvalidInput(
+            "Seconds must not be negative (set the clock to go back)", field="Seconds"
+        )
+    return seconds
+
+
+def read_fault(body: Any) -> FaultSpec:
+    """``POST …/faults``: Match (Method, Path glob), Status, Body, LatencyMs, Times|Probability."""
+    values = _object(body, "body")
+    _known(values, {"Match", "Status", "Body", "LatencyMs", "Times", "Probability"}, "fault")
+    if values.get("Match") is None:
+        raise InvalidInput("a fault needs Match {Method, Path}", field="Match")
+    match = _object(values["Match"], "Match")
+    _known(match, {"Method", "Path"}, "Match")
+    method = _text(match, "Method", 16) or "*"
+    if method != "*" and not method.isalpha():
+        raise InvalidInput("Match.Method must be an HTTP method or *", field="Match.Method")
+    path = _text(match, "Path", 1000)
+    if not path.startswith("/"):
+        raise InvalidInput("Match.Path must be a path glob starting with /", field="Match.Path")
+    status = None
+    if values.get("Status") is not None:
+        status = read_int("Status", values["Status"], 100, 599)
+    latency = 0
+    if values.get("LatencyMs") is not None:
+        latency = read_int("LatencyMs", values["LatencyMs"], 0, MAX_DELAY_MS)
+    if status is None and latency == 0:
+        raise InvalidInput("a fault needs a Status, a LatencyMs or both", field="Status")
+    times = None
+    if values.get("Times") is not None:
+        times = read_int("Times", values["Times"], 1)
+    probability = None
+    if values.get("Probability") is not None:
+        probability = _number(values, "Probability")
+        if not 0 < probability <= 1:
+            raise InvalidInput("Probability must be more than 0 and at most 1", field="Probability")
+    if times is not None and probability is not None:
+        raise InvalidInput("give Times or Probability, not both", field="Times")
+    return FaultSpec(
+        method=method.upper(),
+        path=path,
+        status=status,
+        body=values.get("Body"),
+        latency_ms=latency,
+        times=times,
+        probability=probability,
+    )
+
+
+def read_script(body: Any) -> Script:
+    """``PUT …/definitions/{name}``: Steps, Outcome, Result, Response, FileName."""
+    values = _object(body, "body")
+    _known(values, {"Steps", "Outcome", "Result", "Response", "FileName"}, "definition")
+    raw_steps = values.get("Steps") or []
+    if not isinstance(raw_steps, list):
+        raise InvalidInput("Steps must be a list", field="Steps")
+    if len(raw_steps) > MAX_STEPS:
+        raise InvalidInput(f"at most {MAX_STEPS} Steps", field="Steps")
+    steps = []
+    for index, raw in enumerate(raw_steps):
+        where = f"Steps[{index}]"
+        step = _object(raw, where)
+        _known(step, {"Percent", "Text", "AfterMs"}, where)
+        steps.append(
+            ScriptStep(
+                percent=read_int(f"{where}.Percent", step.get("Percent", 0), 0, 100),
+                text=_text(step, "Text", FIELD_LENGTHS["ProgressDescription"]),
+                after_ms=read_int(f"{where}.AfterMs", step.get("AfterMs", 0), 0, MAX_DELAY_MS),
+            )
+        )
+    outcome_text = values.get("Outcome", ScriptOutcome.Succeeded.value)
+    outcomes = {item.value.casefold(): item for item in ScriptOutcome}
+    if not isinstance(outcome_text, str) or outcome_text.casefold() not in outcomes:
+        raise InvalidInput(
+            "Outcome must be Succeeded, Failed or SucceededManualCleanup", field="Outcome"
+        )
+    file_name = _text(values, "FileName", FIELD_LENGTHS["FileName"])
+    if file_name and (file_name in {".", ".."} or any(c in file_name for c in "/\\\0")):
+        raise InvalidInput("FileName must be a plain file name", field="FileName")
+    return Script(
+        steps=tuple(steps),
+        outcome=outcomes[outcome_text.casefold()],
+        result=_text(values, "Result", FIELD_LENGTHS["Result"]),
+        response=_text(values, "Response", FIELD_LENGTHS["Response"]),
+        file_name=file_name,
+    )

@@ -1,0 +1,397 @@
+"""The emulator controls (SPEC §11.2) over real HTTP: each control, each refusal.
+
+The server runs on the machine's clock (the emulator's tenant clock is what the tests move), with
+its embedded worker on, so scripted definitions really run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from batchtask.domain.clock import SystemClock
+from batchtask.domain.user import Role
+from tests.conftest import FakeClock
+from tests.integration import conftest as live
+from tests.integration.auth_support import basic
+from tests.integration.conftest import LiveServer
+
+CTX = "Cust00000"
+BASE = f"/_batchtask/tenants/{CTX}"
+TOKEN = "s3cret-emulator-token"
+
+
+def start(
+    database_url: str, clock: FakeClock, tmp_path: Path, **extra: Any
+) -> Iterator[LiveServer]:
+    settings = live.test_settings(
+        database_url,
+        files_dir=str(tmp_path / "files"),
+        worker=True,
+        emulator=True,
+        poll_interval=0.05,
+        **extra,
+    )
+    live.prepare_database(database_url, clock)
+    real: Any = SystemClock()
+    for running in live.run_server(settings, real):
+        running.add_user("admin", Role.admin)
+        yield running
+
+
+@pytest.fixture
+def emulated(database_url: str, clock: FakeClock, tmp_path: Path) -> Iterator[LiveServer]:
+    """A live server with ``--emulator`` on each engine; user ``admin``."""
+    yield from start(database_url, clock, tmp_path)
+
+
+@pytest.fixture
+def http(emulated: LiveServer) -> Iterator[httpx.Client]:
+    with emulated.client(headers=basic("admin")) as client:
+        yield client
+
+
+def until(check: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
+    """Poll ``check`` until it returns something true (never a fixed sleep deciding a result)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = check()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def error_of(response: httpx.Response, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    assert body["Error"] is True
+    assert body["ErrorType"]
+    return body
+
+
+def post(http: httpx.Client, name: str) -> int:
+    answer = http.post("/api/v1/BatchTask", json={"Name": name})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    return body if isinstance(body, int) else int(body["Id"])
+
+
+# -- health and safety ------------------------------------------------------------------------
+
+
+def test_health(http: httpx.Client) -> None:
+    body = http.get("/_batchtask/health").json()
+    assert body["Status"] == "ok"
+    assert body["Version"]
+    assert body["Tenants"] == 1
+
+
+def test_the_controls_are_off_without_the_flag(server: LiveServer) -> None:
+    with server.client() as client:
+        error_of(client.get("/_batchtask/health"), 404)
+        error_of(client.get(f"{BASE}/clock"), 404)
+
+
+def test_with_a_token_every_control_needs_it(
+    database_url: str, clock: FakeClock, tmp_path: Path
+) -> None:
+    for running in start(database_url, clock, tmp_path, emulator_token=_secret(TOKEN)):
+        with running.client() as client:
+            for method, path in [
+                ("GET", "/_batchtask/health"),
+                ("GET", f"{BASE}/clock"),
+                ("POST", f"{BASE}/clock/advance"),
+                ("GET", f"{BASE}/faults"),
+                ("DELETE", f"{BASE}/requests"),
+                ("PUT", f"{BASE}/definitions/x"),
+            ]:
+                error_of(client.request(method, path, json={}), 401)
+                wrong = {"X-Batchtask-Emulator-Token": "nope"}
+                error_of(client.request(method, path, json={}, headers=wrong), 401)
+            right = {"X-Batchtask-Emulator-Token": TOKEN}
+            assert client.get("/_batchtask/health", headers=right).status_code == 200
+            assert client.get(f"{BASE}/clock", headers=right).json()["Frozen"] is False
+
+
+def _secret(value: str) -> Any:
+    from batchtask.config import Secret  # noqa: PLC0415
+
+    return Secret(value)
+
+
+def test_an_unknown_tenant_is_404(http: httpx.Client) -> None:
+    for method, path in [
+        ("GET", "/_batchtask/tenants/Nobody/clock"),
+        ("POST", "/_batchtask/tenants/Nobody/faults"),
+        ("GET", "/_batchtask/tenants/Nobody/requests"),
+        ("PUT", "/_batchtask/tenants/Nobody/definitions/x"),
+    ]:
+        body = error_of(http.request(method, path, json={}), 404)
+        assert "Nobody" in body["ErrorMessage"]
+
+
+# -- the clock -------------------------------------------------------------------------------
+
+
+def test_clock_freeze_set_advance_and_back_to_real_time(http: httpx.Client) -> None:
+    real = http.get(f"{BASE}/clock").json()
+    assert real["Frozen"] is False
+    frozen = http.put(f"{BASE}/clock", json={"Now": "2024-03-01T09:00:00Z", "Frozen": True})
+    assert frozen.json() == {"Now": "2024-03-01T09:00:00Z", "Frozen": True}
+    assert http.get(f"{BASE}/clock").json()["Now"] == "2024-03-01T09:00:00Z"
+    moved = http.post(f"{BASE}/clock/advance", json={"Seconds": 5400})
+    assert moved.json() == {"Now": "2024-03-01T10:30:00Z", "Frozen": True}
+    running = http.put(f"{BASE}/clock", json={"Now": "2030-01-01T00:00:00Z", "Frozen": False})
+    assert running.json()["Frozen"] is False
+    assert running.json()["Now"].startswith("2030-01-01T00:00:0")
+    assert http.delete(f"{BASE}/clock").status_code == 204
+    assert http.get(f"{BASE}/clock").json()["Now"][:4] == real["Now"][:4]
+
+
+@pytest.mark.parametrize(
+    ("method", "tail", "body"),
+    [
+        ("PUT", "/clock", {"Now": "yesterday-ish"}),
+        ("PUT", "/clock", {"Now": "2024-02-30T00:00:00Z"}),
+        ("PUT", "/clock", {"Now": "0001-01-01T00:00:00"}),
+        ("PUT", "/clock", {"Now": 12}),
+        ("PUT", "/clock", {"Frozen": "yes"}),
+        ("PUT", "/clock", {"When": "2024-01-01"}),
+        ("POST", "/clock/advance", {"Seconds": -1}),
+        ("POST", "/clock/advance", {}),
+        ("POST", "/clock/advance", {"Seconds": "ten"}),
+        ("POST", "/clock/advance", {"Seconds": 1e300}),
+    ],
+)
+def test_an_impossible_clock_is_400_and_changes_nothing(
+    http: httpx.Client, method: str, tail: str, body: dict[str, Any]
+) -> None:
+    http.put(f"{BASE}/clock", json={"Now": "2024-03-01T09:00:00Z"})
+    error_of(http.request(method, BASE + tail, json=body), 400)
+    assert http.get(f"{BASE}/clock").json() == {"Now": "2024-03-01T09:00:00Z", "Frozen": True}
+
+
+def test_the_clock_cannot_pass_the_year_9999(http: httpx.Client) -> None:
+    http.put(f"{BASE}/clock", json={"Now": "9999-12-31T23:59:00Z"})
+    error_of(http.post(f"{BASE}/clock/advance", json={"Seconds": 120}), 400)
+    assert http.get(f"{BASE}/clock").json()["Now"] == "9999-12-31T23:59:00Z"
+
+
+def test_the_clock_stamps_created_and_drives_today(http: httpx.Client) -> None:
+    http.put(f"{BASE}/clock", json={"Now": "2024-03-01T09:00:00Z"})
+    created = task(http, post(http, "Acme.NotRunHere"))
+    assert created["Created"] == "2024-03-01T09:00:00"
+
+    def count(flt: str) -> int:
+        answer = http.get("/api/v1/BatchTask", params={"$filter": flt})
+        assert answer.status_code == 200, answer.text
+        return len(answer.json()["value"])
+
+    assert count("registeredDate today") == 1
+    assert count("registeredDate beforeToday") == 0
+    http.post(f"{BASE}/clock/advance", json={"Seconds": 2 * 86400})
+    assert count("registeredDate today") == 0
+    assert count("registeredDate beforeToday") == 1
+    later = task(http, post(http, "Acme.NotRunHere"))
+    assert later["Created"] == "2024-03-03T09:00:00"
+
+
+# -- scripted definitions --------------------------------------------------------------------
+
+
+def task(http: httpx.Client, task_id: int) -> dict[str, Any]:
+    answer = http.get(f"/api/v1/BatchTask/{task_id}")
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+def test_a_scripted_definition_emits_its_steps_on_the_tenant_clock(http: httpx.Client) -> None:
+    http.put(f"{BASE}/clock", json={"Now": "2024-03-01T09:00:00Z"})
+    script = {
+        "Steps": [
+            {"Percent": 10, "Text": "reading", "AfterMs": 1000},
+            {"Percent": 60, "Text": "writing", "AfterMs": 1000},
+        ],
+        "Outcome": "Failed",
+        "Response": "[SR_BATCH_DEMO_DESCRIPTION]",
+        "Result": "2 of 3 rows",
+    }
+    assert http.put(f"{BASE}/definitions/Acme.Import", json=script).status_code == 200
+    task_id = post(http, "acme.import")
+    started = until(lambda: (t := task(http, task_id))["State"] == "Started" and t, "the start")
+    assert started["LastStarted"] == "2024-03-01T09:00:00"
+    assert started["ProgressPercent"] == 0
+    http.post(f"{BASE}/clock/advance", json={"Seconds": 1})
+    step = until(lambda: (t := task(http, task_id))["ProgressPercent"] == 10 and t, "step 1")
+    assert step["ProgressDescription"] == "reading"
+    assert step["State"] == "Started"
+    http.post(f"{BASE}/clock/advance", json={"Seconds": 1})
+    done = until(lambda: (t := task(http, task_id))["State"] == "Failed" and t, "the end")
+    assert done["ProgressPercent"] == 60
+    assert done["ProgressDescription"] == "writing"
+    assert done["Result"] == "2 of 3 rows"
+    assert done["StartCount"] == 1
+    story = http.get(f"/admin/api/tasks/{task_id}").json()
+    assert {event["At"][:10] for event in story["Events"]} == {"2024-03-01"}
+
+
+def test_a_scripted_success_leaves_its_file(http: httpx.Client) -> None:
+    script = {"Outcome": "SucceededManualCleanup", "Result": "done", "FileName": "out.txt"}
+    http.put(f"{BASE}/definitions/Acme.Export", json=script)
+    task_id = post(http, "Acme.Export")
+    done = until(
+        lambda: (t := task(http, task_id))["State"] == "SucceededManualCleanup" and t, "the end"
+    )
+    assert done["FileName"] == "out.txt"
+    assert done["Result"] == "done"
+    assert http.get(f"/admin/api/tasks/{task_id}/file").content == b"done"
+
+
+def test_without_its_script_a_name_is_not_run(http: httpx.Client) -> None:
+    http.put(f"{BASE}/clock", json={"Now": "2024-03-01T09:00:00Z"})
+    http.put(f"{BASE}/definitions/Acme.Slow", json={"Steps": [{"Percent": 5, "AfterMs": 1000}]})
+    assert http.delete(f"{BASE}/definitions/Acme.Slow").status_code == 204
+    error_of(http.delete(f"{BASE}/definitions/Acme.Slow"), 404)
+    first = post(http, "Acme.Slow")
+    http.put(f"{BASE}/definitions/Acme.Other", json={})
+    other = post(http, "Acme.Other")
+    until(lambda: task(http, other)["State"] == "Succeeded", "the other task")
+    assert task(http, first)["State"] == "New"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"Outcome": "Maybe"},
+        {"Steps": [{"Percent": 101}]},
+        {"Steps": [{"Percent": 5, "AfterMs": -1}]},
+        {"Steps": "fast"},
+        {"FileName": "../etc/passwd"},
+        {"Colour": "blue"},
+        [],
+    ],
+)
+def test_a_bad_script_is_400(http: httpx.Client, body: Any) -> None:
+    error_of(http.put(f"{BASE}/definitions/Acme.Bad", json=body), 400)
+    task_id = post(http, "Acme.Bad")
+    assert task(http, task_id)["State"] == "New"
+
+
+# -- faults ----------------------------------------------------------------------------------
+
+
+def test_a_fault_fires_exactly_times_times_on_the_fast_lane(http: httpx.Client) -> None:
+    task_id = post(http, "Acme.NotRunHere")
+    fault = {"Match": {"Method": "GET", "Path": "/api/v1/BatchTask/*"}, "Status": 503, "Times": 2}
+    added = http.post(f"{BASE}/faults", json=fault)
+    assert added.status_code == 201
+    assert isinstance(added.json()["Id"], int)
+    statuses = [http.get(f"/api/v1/BatchTask/{task_id}").status_code for _ in range(4)]
+    assert statuses == [503, 503, 200, 200]
+    assert http.get(f"{BASE}/faults").json() == []
+
+
+def test_a_fault_answers_superoffice_s_error_object_on_both_lanes(http: httpx.Client) -> None:
+    task_id = post(http, "Acme.NotRunHere")
+    http.post(f"{BASE}/faults", json={"Match": {"Path": "/api/v1/batchtask*"}, "Status": 503})
+    fast = http.get(f"/Cust00000/API/V1/BatchTask/{task_id}")
+    body = error_of(fast, 503)
+    assert body["ErrorType"] == "SoDatabaseException"
+    error_of(http.post("/api/v1/BatchTask", json={"Name": "x"}), 503)
+    error_of(http.get("/api/v1/BatchTask"), 503)
+    assert http.get("/api/v1").status_code == 200
+    assert http.delete(f"{BASE}/faults").status_code == 204
+    assert http.get(f"/api/v1/BatchTask/{task_id}").status_code == 200
+
+
+def test_a_fault_with_a_body_a_probability_and_latency(http: httpx.Client) -> None:
+    fault = {
+        "Match": {"Method": "POST", "Path": "/api/v1/Agents/Batch/*"},
+        "Status": 429,
+        "Body": {"Why": "slow down"},
+        "Probability": 1,
+        "LatencyMs": 50,
+    }
+    fault_id = http.post(f"{BASE}/faults", json=fault).json()["Id"]
+    answer = http.post("/api/v1/Agents/Batch/GetBatchTaskInfo", json={"batchTaskId": 1})
+    assert answer.status_code == 429
+    assert answer.json() == {"Why": "slow down"}
+    listed = http.get(f"{BASE}/faults").json()
+    assert listed == [
+        {
+            "Id": fault_id,
+            "Match": {"Method": "POST", "Path": "/api/v1/Agents/Batch/*"},
+            "Status": 429,
+            "Body": {"Why": "slow down"},
+            "LatencyMs": 50,
+            "Probability": 1.0,
+        }
+    ]
+    assert http.delete(f"{BASE}/faults/{fault_id}").status_code == 204
+    error_of(http.delete(f"{BASE}/faults/{fault_id}"), 404)
+    slow = {"Match": {"Method": "GET", "Path": "/api/v1"}, "LatencyMs": 30, "Times": 1}
+    http.post(f"{BASE}/faults", json=slow)
+    assert http.get("/api/v1").status_code == 200  # delayed, then answered for real
+    journal = http.get(f"{BASE}/requests", params={"path": "/api/v1"}).json()
+    assert journal[-1]["DurationMs"] >= 30
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"Status": 503},
+        {"Match": None, "Status": 503},
+        {"Match": {"Method": "GET"}, "Status": 503},
+        {"Match": {"Path": "api/v1/*"}, "Status": 503},
+        {"Match": {"Path": "/api/v1/*"}},
+        {"Match": {"Path": "/api/v1/*"}, "Status": 700},
+        {"Match": {"Path": "/api/v1/*"}, "Status": 503, "Times": 0},
+        {"Match": {"Path": "/api/v1/*"}, "Status": 503, "Times": 2, "Probability": 0.5},
+        {"Match": {"Path": "/api/v1/*"}, "Status": 503, "Probability": 1.5},
+        {"Match": {"Path": "/api/v1/*", "Method": "G E T"}, "Status": 503},
+    ],
+)
+def test_a_bad_fault_is_400_and_adds_nothing(http: httpx.Client, body: dict[str, Any]) -> None:
+    error_of(http.post(f"{BASE}/faults", json=body), 400)
+    assert http.get(f"{BASE}/faults").json() == []
+
+
+# -- the journal -----------------------------------------------------------------------------
+
+
+def test_the_journal_records_both_lanes_with_credentials_redacted(
+    emulated: LiveServer, http: httpx.Client
+) -> None:
+    http.delete(f"{BASE}/requests")
+    http.put(f"{BASE}/clock", json={"Now": "2024-03-01T09:00:00Z"})
+    task_id = post(http, "Acme.NotRunHere")
+    http.get(
+        f"/api/v1/BatchTask/{task_id}", params={"$select": "Name"}, headers={"SO-Language": "nb"}
+    )
+    with emulated.client() as anonymous:
+        anonymous.get("/api/v1/BatchTask/1", headers={"Cookie": "session=abc"})
+    entries = http.get(f"{BASE}/requests").json()
+    assert [(e["Method"], e["Path"], e["Status"]) for e in entries] == [
+        ("POST", "/api/v1/BatchTask", 200),
+        ("GET", f"/api/v1/BatchTask/{task_id}", 200),
+        ("GET", "/api/v1/BatchTask/1", 401),
+    ]
+    first, fast, anon = entries
+    assert first["At"] == "2024-03-01T09:00:00Z"
+    assert first["Headers"]["authorization"] == "Basic [redacted]"
+    assert fast["Query"] == "%24select=Name"
+    assert fast["Headers"]["so-language"] == "nb"
+    assert anon["Headers"]["cookie"] == "[redacted]"
+    assert all(e["DurationMs"] >= 0 for e in entries)
+    only = http.get(f"{BASE}/requests", params={"method": "post", "path": "/API/v1/*"}).json()
+    assert [e["Method"] for e in only] == ["POST"]
+    assert http.delete(f"{BASE}/requests").status_code == 204
+    assert http.get(f"{BASE}/requests").json() == []
