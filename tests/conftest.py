@@ -124,6 +124,13 @@ def _truncate(url: str) -> None:
             exists = await conn.fetchval("SELECT to_regclass('batchtask') IS NOT NULL")
             if exists:
                 await conn.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
+            if await conn.fetchval("SELECT to_regclass('batchtask_tenant') IS NOT NULL"):
+                await conn.execute("TRUNCATE batchtask_tenant")
+            schemas = await conn.fetch(
+                "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tenant\\_%'"
+            )
+            for row in schemas:  # every tenant's schema (storage/tenant_databases.py)
+                await conn.execute(f'DROP SCHEMA "{row[0]}" CASCADE')
         finally:
             await conn.close()
 

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Sequence
+import shutil
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
 
 from batchtask.config import Settings
 from batchtask.domain.clock import Clock, SystemClock
+from batchtask.domain.tenant import tenant_key
 from batchtask.http.app import create_app as create_http_app
 from batchtask.http.connections import ConnectionLimits, GuardedApp
 from batchtask.i18n.timezone import resolve_zone
@@ -22,15 +27,24 @@ from batchtask.services.live import STATS_EVERY, LiveHub, LiveSettings
 from batchtask.services.password import PasswordHasher
 from batchtask.services.runtime_metrics import QueueSnapshot, RuntimeMetrics
 from batchtask.services.tasks import TaskService
+from batchtask.services.tenants import TenantDirectory
 from batchtask.services.throttle import LoginThrottle, ThrottlePolicy
 from batchtask.services.users import UserService
 from batchtask.storage.connect import open_store
+from batchtask.storage.tenant_databases import (
+    create_tenant_database,
+    drop_tenant_database,
+    tenant_url,
+)
 from batchtask.worker.builtins import Environment, builtin_definitions, builtin_periodic
 from batchtask.worker.registry import Definition, Registry, import_handlers
 from batchtask.worker.runner import Worker, WorkerConfig
 from batchtask.worker.scripted import follow_scripts
 
 log = logging.getLogger("batchtask")
+
+#: Makes each tenant's own Clock (called once per tenant opened, with its ContextIdentifier).
+ClockFactory = Callable[[str], Clock]
 
 
 async def open_services(
@@ -129,6 +143,113 @@ async def close_services(services: Services) -> None:
     await services.store.close()
 
 
+def tenant_settings(settings: Settings, context_identifier: str) -> Settings:
+    """The settings of one tenant: its ContextIdentifier, its database and its files folder (the
+    default tenant's are ``settings`` themselves)."""
+    key = tenant_key(context_identifier)
+    if key == tenant_key(settings.context_identifier):
+        return settings
+    files = settings.files_path
+    return replace(
+        settings,
+        context_identifier=context_identifier,
+        database_url=tenant_url(settings.database_url, key),
+        files_dir=str(files.with_name(files.name + ".tenants") / key),
+    )
+
+
+class TenantProvisioning:
+    """The ``TenantProvisioner`` of the composition root: storage, clock and files of a tenant."""
+
+    def __init__(
+        self, settings: Settings, clock_factory: ClockFactory, credential_clock: Clock | None = None
+    ) -> None:
+        self.settings = settings
+        self.clock_factory = clock_factory
+        self.credential_clock = credential_clock
+
+    async def create(self, context_identifier: str) -> None:
+        """A fresh, migrated database (and no files)."""
+        key = tenant_key(context_identifier)
+        _remove_files(tenant_settings(self.settings, context_identifier).files_path)
+        await create_tenant_database(
+            self.settings.database_url, key, now=SystemClock().now(),
+            synchronous=self.settings.sqlite_synchronous,
+        )  # fmt: skip
+
+    async def open(self, context_identifier: str) -> Services:
+        """The tenant's services; its schema is brought up to date (tenants follow the default)."""
+        return await open_services(
+            tenant_settings(self.settings, context_identifier),
+            clock=self.clock_factory(context_identifier),
+            auto_migrate=True,
+            credential_clock=self.credential_clock,
+        )
+
+    async def close(self, services: Services) -> None:
+        """Release the tenant's hub and database."""
+        await close_services(services)
+
+    async def drop(self, context_identifier: str) -> None:
+        """Delete the tenant's database and files."""
+        _remove_files(tenant_settings(self.settings, context_identifier).files_path)
+        await drop_tenant_database(self.settings.database_url, tenant_key(context_identifier))
+
+    async def reset(self, services: Services, *, users: bool) -> None:
+        """Empty the tenant's database and files; forget cached credentials."""
+        await services.store.reset(users=users)
+        _remove_files(services.settings.files_path)
+        if users:
+            services.auth.forget_all()
+
+
+def _remove_files(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+async def open_directory(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    clock_factory: ClockFactory | None = None,
+    credential_clock: Clock | None = None,
+    default: Services | None = None,
+) -> TenantDirectory:
+    """The tenants of ``settings``'s database: the default one opened (or ``default``), the
+    others opened on first use, each with ``clock_factory(ctx)`` (default: ``clock`` or the
+    system clock) and ``credential_clock`` for its credentials (default: its own clock)."""
+    factory = clock_factory or (lambda _ctx: clock or SystemClock())
+    if default is None:
+        default = await open_services(
+            settings,
+            clock=factory(settings.context_identifier),
+            credential_clock=credential_clock,
+        )
+    return TenantDirectory(default, TenantProvisioning(settings, factory, credential_clock))
+
+
+@contextlib.asynccontextmanager
+async def tenant_services(
+    settings: Settings, context_identifier: str | None
+) -> AsyncIterator[Services]:
+    """The services of one tenant for a CLI command (``None``: the default tenant);
+    ``TenantNotFound`` when it is not registered."""
+    default = await open_services(settings)
+    try:
+        if context_identifier is None or tenant_key(context_identifier) == tenant_key(
+            settings.context_identifier
+        ):
+            yield default
+            return
+        directory = TenantDirectory(default, TenantProvisioning(settings, lambda _: SystemClock()))
+        try:
+            yield await directory.get(context_identifier)
+        finally:
+            await directory.close()
+    finally:
+        await close_services(default)
+
+
 def build_worker(
     services: Services,
     *,
@@ -188,8 +309,15 @@ async def stop_worker(worker: Worker, task: asyncio.Task[None]) -> None:
     await asyncio.gather(task, return_exceptions=True)
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None) -> GuardedApp:
-    """The HTTP application for ``settings``, with a worker unless ``settings.worker`` is off.
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    clock_factory: ClockFactory | None = None,
+) -> GuardedApp:
+    """The HTTP application for ``settings``: every tenant, each with an embedded worker (while it
+    is open) unless ``settings.worker`` is off. ``clock_factory(ctx)`` makes each tenant's clock
+    (default: ``clock`` or the system clock for all).
 
     With ``settings.emulator`` the emulator's state is made here: each tenant's services and
     worker read that tenant's controllable clock (credentials keep ``clock``, the real one), and
@@ -201,29 +329,38 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> GuardedApp:
         if settings.emulator
         else None
     )
+    credential_clock = None if emulator is None else emulator.real
+    if emulator is not None:
+        clock_factory = emulator.clock_for
 
-    async def build() -> Services:
-        ctx = settings.context_identifier
-        if emulator is None:
-            services = await open_services(settings, clock=clock)
-        else:
-            services = await open_services(
-                settings, clock=emulator.clock_for(ctx), credential_clock=emulator.real
-            )
-        if settings.worker:
-            try:
-                scripts = None if emulator is None else emulator.controls(ctx).scripts
-                workers[id(services)] = start_worker(services, scripts=scripts)
-            except BaseException:
-                await close_services(services)
-                raise
-        return services
+    async def started(ctx: str, services: Services) -> None:
+        scripts = None if emulator is None else emulator.controls(ctx).scripts
+        workers[id(services)] = start_worker(services, scripts=scripts)
 
-    async def close(services: Services) -> None:
+    async def stopping(_ctx: str, services: Services) -> None:
         running = workers.pop(id(services), None)
         if running is not None:
             await stop_worker(*running)
-        await close_services(services)
+
+    async def build() -> TenantDirectory:
+        directory = await open_directory(
+            settings, clock=clock, clock_factory=clock_factory, credential_clock=credential_clock
+        )
+        try:
+            if settings.worker:
+                await started(directory.default_context, directory.default)
+                directory.on_open(started)
+                directory.on_close(stopping)
+            await directory.open_all()
+        except BaseException:
+            await close(directory)
+            raise
+        return directory
+
+    async def close(directory: TenantDirectory) -> None:
+        await directory.close()
+        await stopping(directory.default_context, directory.default)
+        await close_services(directory.default)
 
     limits = ConnectionLimits(
         max_connections=settings.http_max_connections,

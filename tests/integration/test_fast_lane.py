@@ -14,6 +14,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from batchtask.http.tenancy import TenantRouter
 from batchtask.services.container import Services
 from tests.conftest import sql_store
 from tests.integration.conftest import LiveServer
@@ -23,11 +24,13 @@ Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
 
 
 def framework_lane(server: LiveServer) -> Any:
-    """What the fast lane hands every other request to: CORS in front of Starlette.
+    """What the fast lane hands every other request to: CORS in front of Starlette, behind the
+    tenant router (which strips ``/{ContextIdentifier}`` before either lane sees the path).
 
-    ``server.app`` is the connection guard, its ``.app`` the fast lane, whose ``.app`` this is.
+    ``server.app`` is the connection guard, its ``.app`` the tenant router, whose ``.app`` is the
+    fast lane, whose ``.app`` is the framework lane.
     """
-    return server.app.app.app
+    return TenantRouter(server.app.app.app.app, server.app.state)
 
 
 async def asgi_get(app: Any, path: str, headers: dict[str, str], query: str = "") -> Answer:

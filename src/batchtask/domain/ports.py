@@ -20,6 +20,7 @@ from batchtask.domain.state import BatchTaskState, CancellationBehaviour
 from batchtask.domain.stats import DefinitionFigures, SeriesPoint
 from batchtask.domain.task import BatchTask, NewTask, TaskOutcome, TaskUpdate
 from batchtask.domain.task_list import TaskBrief, TaskListQuery, TaskPage, TaskSelection
+from batchtask.domain.tenant import TenantInfo
 from batchtask.domain.user import Role, User
 from batchtask.domain.worker_info import WorkerInfo
 
@@ -557,6 +558,29 @@ class ThrottleRepository(Protocol):
         ...
 
 
+class TenantCatalogue(Protocol):
+    """The tenants a server holds: rows of the *default* tenant's database (``batchtask_tenant``).
+
+    The default tenant itself is never listed here: it is the server's own database.
+    """
+
+    async def all(self) -> list[TenantInfo]:
+        """Every registered tenant, oldest first."""
+        ...
+
+    async def find(self, key: str) -> TenantInfo | None:
+        """The tenant whose lower-case key is ``key``."""
+        ...
+
+    async def add(self, tenant: TenantInfo) -> None:
+        """Register ``tenant``; ``Conflict`` when its key is taken."""
+        ...
+
+    async def remove(self, key: str) -> bool:
+        """Forget the tenant of ``key``; whether it was registered."""
+        ...
+
+
 class Store(Protocol):
     """One database: every repository plus its health."""
 
@@ -603,6 +627,17 @@ class Store(Protocol):
     @property
     def changes(self) -> ChangeFeed:
         """The change log of the live stream."""
+        ...
+
+    @property
+    def tenants(self) -> TenantCatalogue:
+        """The tenant registry (only the default tenant's database is asked)."""
+        ...
+
+    async def reset(self, *, users: bool) -> None:
+        """Empty the database as a fresh tenant's: tasks, events, blobs, the change log, throttle
+        counters (and users with their credentials when ``users``); ids start at 1 again, except
+        change numbers, which only grow (a live stream's cursor stays valid)."""
         ...
 
     async def ping(self) -> None:

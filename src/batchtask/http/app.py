@@ -47,12 +47,14 @@ from batchtask.http.routes import (
 )
 from batchtask.http.routing import TASK_PATTERN, TASK_TEMPLATE, Endpoint, Resource
 from batchtask.http.task_read import unexpected_error
+from batchtask.http.tenancy import SERVICES, TenantRouter
 from batchtask.serialisation.prometheus import QueueCollector, RuntimeCollector
 from batchtask.services.container import Services
 from batchtask.services.emulator.state import EmulatorState
+from batchtask.services.tenants import TenantDirectory
 
-ContextFactory = Callable[[], Awaitable[Services]]
-Closer = Callable[[Services], Awaitable[None]]
+ContextFactory = Callable[[], Awaitable[TenantDirectory]]
+Closer = Callable[[TenantDirectory], Awaitable[None]]
 
 
 async def _domain_error(request: Request, exc: Exception) -> Response:
@@ -71,7 +73,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    ctx: Services | None = getattr(request.app.state, "ctx", None)
+    ctx: Services | None = request.scope.get(SERVICES) or getattr(request.app.state, "ctx", None)
     status, raw, body = unexpected_error(
         request.method, request.url.path, exc, headers_of(request), query_of(request),
         basic_enabled=ctx.settings.basic_auth if ctx is not None else True,
@@ -82,8 +84,8 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 
 def _api(path: str, **endpoints: Endpoint) -> Resource:
-    """A resource of the SuperOffice API, also served under ``/{ContextIdentifier}``."""
-    return Resource(path, endpoints, tenant=True)
+    """A resource of the SuperOffice API (under ``/{ContextIdentifier}`` too: ``tenancy.py``)."""
+    return Resource(path, endpoints)
 
 
 def _plain(path: str, **endpoints: Endpoint) -> Resource:
@@ -102,7 +104,6 @@ def routes() -> list[BaseRoute]:
                 "PUT": batch_task.put_batch_task,
                 "DELETE": batch_task.delete_batch_task,
             },
-            tenant=True,
             pattern=TASK_PATTERN,
         ),
         _api(tasks, GET=archive.list_batch_tasks, POST=batch_task.post_batch_task),
@@ -186,20 +187,24 @@ def create_app(
 ) -> GuardedApp:
     """The ASGI application; ``build`` runs at startup and ``close`` at shutdown.
 
-    The Starlette app sits behind the CORS middleware, that behind the fast lane for
-    ``GET /api/v1/BatchTask/{id}``, and all behind the connection guard (requests in flight, the
-    body deadline; ``.guard``). ``.framework`` of the result is the Starlette app, ``.app`` the
-    fast lane, whose ``.app`` is the framework lane (CORS and Starlette); ``.state`` of the
-    result is the Starlette app's state (``state.ctx`` holds the services and ``state.cors`` the
-    CORS policy once started). With ``metrics_dir`` (several API processes), ``/metrics`` sums
-    every process's counters. With ``emulator_state`` (``serve --emulator``) the controls are
-    routed and the emulator's layer (faults, journal) sits in front of the fast lane.
+    ``build`` returns the ``TenantDirectory``. The Starlette app sits behind the CORS middleware,
+    that behind the fast lane for ``GET /api/v1/BatchTask/{id}``, that (with ``emulator_state``,
+    ``serve --emulator``) behind the emulator's layer (faults, journal), that behind the tenant
+    router (``tenancy.py``: strips ``/{ContextIdentifier}``, puts the tenant and its services in
+    the scope), and all behind the connection guard (requests in flight, the body deadline;
+    ``.guard``). ``.framework`` of the result is the Starlette app, ``.app`` the tenant router;
+    ``.state`` of the result is the Starlette app's state (``state.tenants`` holds the directory,
+    ``state.ctx`` the default tenant's services and ``state.cors`` the CORS policy once
+    started). With ``metrics_dir`` (several API processes), ``/metrics`` sums every process's
+    counters. With ``emulator_state`` the controls are routed too.
     """
     metrics = HttpMetrics()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        ctx = await build()
+        tenants = await build()
+        ctx = tenants.default
+        app.state.tenants = tenants
         app.state.cors = CorsPolicy.of(ctx.settings.cors_enable, ctx.settings.cors_origins)
         app.state.ctx = ctx
 
@@ -224,7 +229,7 @@ def create_app(
                 await asyncio.gather(sharing, return_exceptions=True)
             for collector in runtime:
                 metrics.registry.unregister(collector)
-            await close(ctx)
+            await close(tenants)
 
     app = Starlette(
         routes=routes() + (emulator_routes() if emulator_state is not None else []),
@@ -246,4 +251,4 @@ def create_app(
     lanes: ASGIApp = FastLane(CorsMiddleware(app, app.state), app.state, metrics)
     if emulator_state is not None:
         lanes = EmulatorLayer(lanes, emulator_state, default_context)
-    return guard.wrap(lanes, app)
+    return guard.wrap(TenantRouter(lanes, app.state), app)

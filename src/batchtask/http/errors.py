@@ -18,6 +18,7 @@ STATUS: dict[str, int] = {
     "task_not_found": 404,
     "user_not_found": 404,
     "route_not_found": 404,
+    "tenant_not_found": 404,
     "invalid_input": 400,
     "unknown_timezone": 400,
     "unauthenticated": 401,

@@ -4,7 +4,8 @@ Why: it is the hottest call of every SuperOffice client, and Starlette's routing
 request/response objects cost as much as the work itself (bench/http_bench.py). Everything else
 — other methods, other paths, state names, HEAD — goes to the framework untouched.
 
-Parity with the framework is by construction, not by imitation: the path is matched with the
+The tenant prefix is already gone (``tenancy.TenantRouter`` runs first and puts the tenant's
+services in the scope). Parity with the framework is by construction, not by imitation: the path is matched with the
 framework route's own pattern (``routing.TASK_PATTERN``: any case, an optional trailing slash,
 the whole path), the query string with the one parser (``query_string``), the segment with the
 same numeric test, and the answer comes from ``task_read.read_task``, the function the framework's
@@ -26,6 +27,7 @@ from batchtask.http.query_string import parse_query
 from batchtask.http.routing import TASK_PATTERN
 from batchtask.http.task_id import is_numeric
 from batchtask.http.task_read import read_task
+from batchtask.http.tenancy import SERVICES
 
 ROUTE = "get_batch_task"
 _FULLMATCH = TASK_PATTERN.fullmatch
@@ -45,7 +47,7 @@ class FastLane:
             await self.app(scope, receive, send)
             return
         match = _FULLMATCH(scope["path"])
-        ctx = getattr(self.state, "ctx", None)
+        ctx = scope.get(SERVICES)  # the tenant's services (tenancy.TenantRouter)
         if match is None or ctx is None or not is_numeric(segment := match.group("id")):
             await self.app(scope, receive, send)
             return
@@ -53,7 +55,7 @@ class FastLane:
         headers = RequestHeaders.from_scope(scope["headers"])
         client = scope.get("client")
         status, raw, body = await read_task(
-            ctx, headers, tenant=match.group("context"), segment=segment,
+            ctx, headers, segment=segment,
             query=parse_query(scope.get("query_string", b"")),
             address=str(client[0]) if client else "unknown", path=scope["path"],
         )  # fmt: skip

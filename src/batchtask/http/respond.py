@@ -13,8 +13,10 @@ from batchtask.http.headers import RequestHeaders
 from batchtask.http.negotiation import VARY, MediaType
 from batchtask.http.query_string import Query, parse_query
 from batchtask.http.request_options import media_type, translator
+from batchtask.http.tenancy import PREFIX_KEY, SERVICES
 from batchtask.serialisation.render import render, render_json
 from batchtask.services.container import Services
+from batchtask.services.tenants import TenantDirectory
 
 
 def headers_of(request: Request) -> RequestHeaders:
@@ -38,14 +40,28 @@ def query_of(request: Request) -> Query:
 def base_url(request: Request) -> str:
     """``scheme://host[:port]`` as the client addressed us, plus the ``/{ContextIdentifier}``
     prefix when the path had one: the root of the absolute URLs an answer hands out."""
-    tenant = request.path_params.get("context")
-    return f"{request.url.scheme}://{request.url.netloc}" + (f"/{tenant}" if tenant else "")
+    prefix: str = request.scope.get(PREFIX_KEY, "")
+    return f"{request.url.scheme}://{request.url.netloc}{prefix}"
 
 
 def context_of(request: Request) -> Services:
-    """The process-wide services."""
-    ctx: Services = request.app.state.ctx
+    """The services of the request's tenant (``tenancy.TenantRouter``; the default tenant's when
+    the router did not run)."""
+    ctx: Services | None = request.scope.get(SERVICES)
+    if ctx is None:
+        ctx = request.app.state.ctx
     return ctx
+
+
+def tenant_of(request: Request) -> str:
+    """The request's ContextIdentifier (canonical spelling)."""
+    return context_of(request).settings.context_identifier
+
+
+def directory_of(request: Request) -> TenantDirectory:
+    """Every tenant of the server (the emulator's controls create, reset and remove them)."""
+    directory: TenantDirectory = request.app.state.tenants
+    return directory
 
 
 def client_address(request: Request) -> str:
@@ -70,7 +86,7 @@ def error_response(request: Request, error: DomainError) -> Response:
     """The SuperOffice error object for ``error``, negotiated and translated for this request."""
     headers = headers_of(request)
     media = media_type(headers, query_of(request))
-    ctx: Services | None = getattr(request.app.state, "ctx", None)
+    ctx: Services | None = request.scope.get(SERVICES) or getattr(request.app.state, "ctx", None)
     basic = ctx.settings.basic_auth if ctx is not None else True
     status, raw, body = error_response_parts(error, translator(headers), media, basic_enabled=basic)
     response = Response(body, status_code=status)

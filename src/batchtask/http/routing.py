@@ -11,8 +11,8 @@ into one pattern that
 * must match the *whole* path (``fullmatch``: ``$`` would also match before a final newline, so
   ``/BatchTask/1%0A`` would be task 1),
 
-and optionally the ``/{ContextIdentifier}`` prefix of SuperOffice Online, as the ``context``
-parameter. The fast lane matches ``GET BatchTask/{id}`` with the very pattern of the framework's
+The ``/{ContextIdentifier}`` prefix of SuperOffice Online is not part of any template: the tenant
+router (``tenancy.py``) strips it before routing, so one template serves every tenant. The fast lane matches ``GET BatchTask/{id}`` with the very pattern of the framework's
 route (``TASK_PATTERN``), so the two lanes cannot disagree about which paths they serve.
 
 A :class:`Resource` is one URL template with every method it serves. Starlette's ``Route`` is one
@@ -38,14 +38,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 _PARAMETER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_TENANT = r"(?:/(?P<context>[^/]+))?"
 #: The order methods are listed in ``Allow``.
 _ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
-def compile_template(template: str, *, tenant: bool = False) -> re.Pattern[str]:
+def compile_template(template: str) -> re.Pattern[str]:
     """The pattern of ``template`` (``/api/v1/BatchTask/{id}``); use it with ``fullmatch``."""
-    parts: list[str] = [_TENANT] if tenant else []
+    parts: list[str] = []
     position = 0
     for found in _PARAMETER.finditer(template):
         parts.append(re.escape(template[position : found.start()]))
@@ -57,7 +56,7 @@ def compile_template(template: str, *, tenant: bool = False) -> re.Pattern[str]:
 
 
 def path_parameters(pattern: re.Pattern[str], path: str) -> dict[str, str] | None:
-    """The parameters of ``path`` (no ``context`` key without a tenant prefix), or ``None``."""
+    """The parameters of ``path``, or ``None``."""
     found = pattern.fullmatch(path)
     if found is None:
         return None
@@ -66,7 +65,7 @@ def path_parameters(pattern: re.Pattern[str], path: str) -> dict[str, str] | Non
 
 TASK_TEMPLATE = "/api/v1/BatchTask/{id}"
 #: ``GET BatchTask/{id}``'s pattern, shared by the framework route and the fast lane.
-TASK_PATTERN = compile_template(TASK_TEMPLATE, tenant=True)
+TASK_PATTERN = compile_template(TASK_TEMPLATE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,13 +82,10 @@ class Resource(BaseRoute):
         path: str,
         endpoints: Mapping[str, Endpoint],
         *,
-        tenant: bool = False,
         pattern: re.Pattern[str] | None = None,
     ) -> None:
         self.path = path
-        #: Also served under ``/{ContextIdentifier}`` (the ``context`` path parameter).
-        self.tenant = tenant
-        self.pattern = pattern or compile_template(path, tenant=tenant)
+        self.pattern = pattern or compile_template(path)
         methods = {name.upper(): _Method(endpoint, request_response(endpoint))
                    for name, endpoint in endpoints.items()}  # fmt: skip
         if "GET" in methods and "HEAD" not in methods:

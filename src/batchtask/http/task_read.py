@@ -47,7 +47,6 @@ async def read_task(
     ctx: Services,
     headers: RequestHeaders,
     *,
-    tenant: str | None,
     segment: str,
     query: Query,
     address: str,
@@ -55,8 +54,6 @@ async def read_task(
 ) -> Answer:
     """Status, headers and body of ``GET BatchTask/{segment}`` for a numeric segment."""
     try:
-        if tenant is not None and tenant.lower() != ctx.settings.context_identifier.lower():
-            raise RouteNotFound(path=path)
         principal = await authenticate(headers, address, ctx.auth)
         task_id = parse_task_id(segment)
         if task_id is None:

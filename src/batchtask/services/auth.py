@@ -327,6 +327,12 @@ class Authenticator:
             if credential.associate_id == associate_id:
                 self._credentials.pop(digest, None)
 
+    def forget_all(self) -> None:
+        """Drop every cached user and credential (after a tenant's users were reset)."""
+        self._users.clear()
+        self._credentials.clear()
+        self._basic.clear()
+
     @staticmethod
     def _remember(cache: dict, key: object, value: object) -> None:  # type: ignore[type-arg]
         if len(cache) >= _CACHE_LIMIT:

@@ -7,8 +7,10 @@ from batchtask.storage.change_feed import SqlChangeFeed
 from batchtask.storage.credential_repository import SqlCredentialRepository
 from batchtask.storage.database import Database
 from batchtask.storage.runs import SqlRunRepository
+from batchtask.storage.schema_reset import reset_database
 from batchtask.storage.stats_repository import SqlStatsRepository
 from batchtask.storage.task_repository import SqlTaskRepository
+from batchtask.storage.tenant_catalogue import SqlTenantCatalogue
 from batchtask.storage.throttle_repository import SqlThrottleRepository
 from batchtask.storage.user_repository import SqlUserRepository
 from batchtask.storage.worker_repository import SqlWorkerRegistry
@@ -28,6 +30,7 @@ class SqlStore:
         self._workers = SqlWorkerRegistry(db)
         self._stats = SqlStatsRepository(db)
         self._changes = SqlChangeFeed(db)
+        self._tenants = SqlTenantCatalogue(db)
 
     @property
     def tasks(self) -> SqlTaskRepository:
@@ -73,6 +76,15 @@ class SqlStore:
     def changes(self) -> SqlChangeFeed:
         """The change log of the live stream."""
         return self._changes
+
+    @property
+    def tenants(self) -> SqlTenantCatalogue:
+        """The tenant registry."""
+        return self._tenants
+
+    async def reset(self, *, users: bool) -> None:
+        """Empty the database as a fresh tenant's (``schema_reset.py``)."""
+        await reset_database(self.db, users=users)
 
     async def ping(self) -> None:
         """Raise ``StorageUnavailable`` when the database cannot answer."""

@@ -328,8 +328,9 @@ def parameters(context_identifier: str) -> dict[str, Schema]:
             "name": "ContextIdentifier",
             "in": "path",
             "required": True,
-            "description": f"The tenant, SuperOffice Online style. Only this server's "
-            f"`{context_identifier}` (any case) is accepted; any other is a 404.",
+            "description": f"The tenant, SuperOffice Online style: this server's default "
+            f"`{context_identifier}` (any case; the schema describes it) or a tenant added with "
+            "`batchtask tenant add`; an unknown one is a 404.",
             "schema": {
                 "type": "string",
                 "pattern": case_insensitive_pattern(context_identifier),

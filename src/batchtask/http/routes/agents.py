@@ -34,7 +34,6 @@ from batchtask.http.routes.batch_task import (
     CARRIER,
     caller,
     carriers,
-    check_context,
     draft_of,
     options_for,
     update_of,
@@ -406,7 +405,6 @@ def describe(call: AgentCall, url: str) -> dict[str, Any]:
 
 async def description(request: Request) -> Response:
     """``GET Agents/Batch/<Method>``: the description of the call; it is not invoked (AGI)."""
-    check_context(request)
     call = _CALLS.get(request.path_params["method"].casefold())
     if call is None:
         raise RouteNotFound(path=request.url.path)

@@ -19,7 +19,7 @@ from batchtask.domain.rights import TaskRights
 from batchtask.http.query_string import Query, query_value
 from batchtask.http.request_options import media_type, translator
 from batchtask.http.respond import base_url, headers_of, query_of, wire_response
-from batchtask.http.routes.batch_task import caller, check_context, options_for
+from batchtask.http.routes.batch_task import caller, options_for
 from batchtask.serialisation.archive_list import ListShape, archive_list
 from batchtask.serialisation.archive_metadata import archive_metadata as archive_metadata_document
 from batchtask.serialisation.odata_filter import parse_filter, parse_order_by
@@ -145,7 +145,6 @@ def _provider(request: Request) -> None:
 
 async def archive_provider(request: Request) -> Response:
     """``GET Archive/{archiveProviderName}``: ``BatchTasks`` is the list above; ``$metadata`` its columns."""
-    check_context(request)
     _provider(request)
     if query_value(query_of(request), "$metadata") is not None:
         return await _metadata(request)
@@ -154,7 +153,6 @@ async def archive_provider(request: Request) -> Response:
 
 async def archive_metadata(request: Request) -> Response:
     """``GET Archive/{archiveProviderName}$metadata``: the provider's columns, translated (reference §5.9)."""
-    check_context(request)
     _provider(request)
     return await _metadata(request)
 

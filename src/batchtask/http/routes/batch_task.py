@@ -34,19 +34,8 @@ CARRIER = "BatchTaskInfo"
 ARRAY = "ArrayOfBatchTaskInfo"
 
 
-def check_context(request: Request) -> None:
-    """Only the configured ContextIdentifier prefixes the API (any case); others are 404."""
-    tenant = request.path_params.get("context")
-    if (
-        tenant is not None
-        and tenant.lower() != context_of(request).settings.context_identifier.lower()
-    ):
-        raise RouteNotFound(path=request.url.path)
-
-
 async def caller(request: Request) -> tuple[Services, Principal]:
-    """Services and the authenticated caller (after the tenant check)."""
-    check_context(request)
+    """The tenant's services and the authenticated caller."""
     ctx = context_of(request)
     principal = await authenticate(headers_of(request), client_address(request), ctx.auth)
     return ctx, principal
@@ -134,7 +123,7 @@ async def get_batch_task(request: Request) -> Response:
     segment = request.path_params["id"]
     if is_numeric(segment):
         status, raw, body = await read_task(
-            context_of(request), headers_of(request), tenant=request.path_params.get("context"),
+            context_of(request), headers_of(request),
             segment=segment, query=query_of(request), address=client_address(request),
             path=request.scope["path"],
         )  # fmt: skip

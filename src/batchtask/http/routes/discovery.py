@@ -25,7 +25,6 @@ from batchtask.http.query_string import query_value
 from batchtask.http.request_options import media_type
 from batchtask.http.respond import base_url, headers_of, query_of, wire_response
 from batchtask.http.routes.agents import AGENT_CALLS
-from batchtask.http.routes.batch_task import check_context
 from batchtask.serialisation.wire import KeyValues
 
 #: The SOAP services generation the Batch agent follows (reference §0: Services88).
@@ -103,7 +102,6 @@ def _html(block: dict[str, str]) -> bytes:
 
 async def api(request: Request) -> Response:
     """``GET /api``: the version block; HTML unless JSON or XML is asked for explicitly."""
-    check_context(request)
     block = version_block(base_url(request) + "/api/v1")
     media = negotiate_data(headers_of(request).accept, query_value(query_of(request), "$format"))
     if media is None:
@@ -117,6 +115,5 @@ async def api(request: Request) -> Response:
 
 async def api_v1(request: Request) -> Response:
     """``GET /api/v1``: the supported URLs with their methods and a line of documentation."""
-    check_context(request)
     media = media_type(headers_of(request), query_of(request))
     return wire_response(supported_urls(base_url(request) + "/api/v1"), media, root="Urls")

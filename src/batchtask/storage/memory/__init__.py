@@ -24,8 +24,9 @@ from batchtask.storage.memory.console import (
 from batchtask.storage.memory.runs import MemoryRunRepository
 from batchtask.storage.memory.tables import Tables
 from batchtask.storage.memory.tasks import MemoryTaskRepository
+from batchtask.storage.memory.tenants import MemoryTenantCatalogue
 
-__all__ = ["MemoryStore", "open_memory"]
+__all__ = ["MemoryStore", "drop_memory", "open_memory"]
 
 _DATABASES: dict[str, Tables] = {}
 
@@ -46,6 +47,7 @@ class MemoryStore:
         self._workers = MemoryWorkerRegistry(self.tables)
         self._stats = MemoryStatsRepository(self.tables)
         self._changes = MemoryChangeFeed(self.tables)
+        self._tenants = MemoryTenantCatalogue(self.tables)
 
     @property
     def tasks(self) -> MemoryTaskRepository:
@@ -92,6 +94,15 @@ class MemoryStore:
         """The change log of the live stream."""
         return self._changes
 
+    @property
+    def tenants(self) -> MemoryTenantCatalogue:
+        """The tenant registry."""
+        return self._tenants
+
+    async def reset(self, *, users: bool) -> None:
+        """Empty as a fresh tenant's database."""
+        self.tables.reset(users=users)
+
     async def ping(self) -> None:
         """Always answers."""
 
@@ -106,3 +117,8 @@ def open_memory(url: str, *, clock: Clock | None = None) -> MemoryStore:
     name = url[len("memory://") :]
     tables = _DATABASES.setdefault(name, Tables()) if name else Tables()
     return MemoryStore(tables, clock=clock)
+
+
+def drop_memory(url: str) -> None:
+    """Forget the database of ``memory://name`` (a nameless one was never kept)."""
+    _DATABASES.pop(url[len("memory://") :], None)

@@ -15,6 +15,7 @@ from batchtask.domain.credential import CredentialKind
 from batchtask.domain.errors import Conflict
 from batchtask.domain.ports import TaskEvent, ThrottleCounter
 from batchtask.domain.state import BatchTaskState, CancellationBehaviour
+from batchtask.domain.tenant import TenantInfo
 from batchtask.domain.user import Role
 from batchtask.domain.worker_info import WorkerInfo
 
@@ -137,6 +138,28 @@ class Tables:
     next_blob: Callable[[], int] = field(default_factory=_counter)
     next_user: Callable[[], int] = field(default_factory=_counter)
     next_credential: Callable[[], int] = field(default_factory=_counter)
+    #: The tenant registry (``batchtask_tenant``), by lower-case key.
+    tenants: dict[str, TenantInfo] = field(default_factory=dict)
+
+    def reset(self, *, users: bool) -> None:
+        """Empty as a fresh tenant's database (``storage/schema_reset.py``): ids restart at 1,
+        change numbers keep growing, definitions, workers and tenants stay (users unless told)."""
+        deleted = list(self.tasks.values())
+        self.changes.clear()
+        for row in deleted:
+            self.changed(row)
+        self.tasks.clear()
+        self.blobs.clear()
+        self.events.clear()
+        self.claims.clear()
+        self.throttle.clear()
+        self.next_task = _counter()
+        self.next_blob = _counter()
+        if users:
+            self.users.clear()
+            self.credentials.clear()
+            self.next_user = _counter()
+            self.next_credential = _counter()
 
     def definition_by_key(self, key: str) -> DefinitionRow | None:
         """The definition whose casefolded name is ``key``."""
