@@ -34,13 +34,6 @@ def directory(live: LiveServer) -> TenantDirectory:
     return found
 
 
-def on_loop(live: LiveServer, coroutine_factory):  # type: ignore[no-untyped-def]
-    async def run():  # type: ignore[no-untyped-def]
-        return await coroutine_factory()
-
-    return asyncio.run_coroutine_threadsafe(run(), live.loop).result(timeout=60)
-
-
 def add_tenants(live: LiveServer, *names: str) -> None:
     """Create the tenants concurrently, then an admin ``boss`` in each."""
 
@@ -51,7 +44,7 @@ def add_tenants(live: LiveServer, *names: str) -> None:
             services = await tenants.get(name)
             await services.users.add("boss", PASSWORD, Role.admin)
 
-    on_loop(live, create)
+    live.run(create())
 
 
 def ticket_of(live: LiveServer, tenant: str, name: str = "boss") -> str:
@@ -61,7 +54,7 @@ def ticket_of(live: LiveServer, tenant: str, name: str = "boss") -> str:
         ticket, _ = await services.auth.issue_ticket(user)
         return ticket
 
-    return on_loop(live, issue)  # type: ignore[no-any-return]
+    return live.run(issue())
 
 
 def auth(ticket: str) -> dict[str, str]:
@@ -133,17 +126,17 @@ def test_reset_and_remove(live: LiveServer) -> None:
     with live.client() as http:
         for _ in range(3):
             http.post("/CustR/api/v1/BatchTask", json={"Name": "sleep"}, headers=auth(ticket))
-        on_loop(live, lambda: directory(live).reset("CustR"))
+        live.run(directory(live).reset("CustR"))
         assert http.get("/CustR/api/v1/BatchTask/3", headers=auth(ticket)).status_code == 404
         made = http.post("/CustR/api/v1/BatchTask", json={"Name": "sleep"}, headers=auth(ticket))
         assert made.json() == 1  # ids start again; the user and the ticket stayed
-        on_loop(live, lambda: directory(live).reset("CustR", users=True))
+        live.run(directory(live).reset("CustR", users=True))
         assert http.get("/CustR/api/v1/BatchTask/1", headers=auth(ticket)).status_code == 401
-        on_loop(live, lambda: directory(live).remove("CustR"))
+        live.run(directory(live).remove("CustR"))
         assert http.get("/CustR/api/v1/BatchTask/1", headers=auth(ticket)).status_code == 404
     with pytest.raises(TenantNotFound):
-        on_loop(live, lambda: directory(live).get("CustR"))
-    names = [t.context_identifier for t in on_loop(live, lambda: directory(live).list())]
+        live.run(directory(live).get("CustR"))
+    names = [t.context_identifier for t in live.run(directory(live).list())]
     assert names == ["Cust00000"]
 
 
