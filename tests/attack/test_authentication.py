@@ -132,7 +132,7 @@ async def attack_and_measure(stack: Stack, task: int) -> tuple[Latencies, Latenc
         await connection.close()
 
     crowd = [asyncio.create_task(attacker(n)) for n in range(ATTACKERS)]
-    await asyncio.sleep(1.0)  # let the attack reach its steady state (not a result-deciding wait)
+    await asyncio.sleep(1.0)  # sleep-ok: warm-up, the attack reaches its steady state
     deadline = time.monotonic() + ATTACK
     while time.monotonic() < deadline:
         await timed(victim, read, during)

@@ -188,7 +188,7 @@ class TestFencing:
         clock.advance(5)
         before = await store.tasks.get(attempt.task_id)
         assert before is not None
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01)  # sleep-ok: the database's clock ticks between the two writes
         beat = await store.runs.heartbeat([attempt], now=clock.now(), lease=LEASE)
         assert beat == {attempt.task_id: LeaseStatus.HELD}
         assert await store.runs.inspect([attempt]) == {attempt.task_id: LeaseStatus.HELD}

@@ -59,8 +59,11 @@ def test_worker_series_count_what_the_worker_did(working: live.LiveServer) -> No
         if (task is not None and task.state.is_finished) or time.monotonic() > deadline:
             break
         time.sleep(0.05)
-    time.sleep(2.1)  # the queue figures are read at most every 2 s
-    text = scrape(working)
+    # The queue figures are read at most every 2 s: scrape until they show the finished task.
+    expected = 'batchtask_tasks{definition="batchtask.sleep",state="Succeeded"} 1.0'
+    while expected not in (text := scrape(working)):
+        assert time.monotonic() < deadline + 20, "the queue figures never showed the task"
+        time.sleep(0.1)
     assert "batchtask_claims_total 1.0" in text
     assert (
         'batchtask_task_duration_seconds_count{definition="batchtask.sleep",outcome="succeeded"} 1.0'

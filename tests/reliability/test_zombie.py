@@ -146,8 +146,13 @@ async def one_round(store: SqlStore, fleet: Fleet, plan: Plan, report: Report) -
     zombie = next(w for w in fleet.slots if w.owner == owner)
     zombie.signal(signal.SIGSTOP)
     try:
-        await asyncio.sleep(2 * plan.lease)
-        reclaimed = (await task_rows_of(store, [task_id]))[task_id].start_count >= 2
+        # Frozen until the other worker has reclaimed the task (its lease expired meanwhile).
+        deadline = time.monotonic() + 10 * plan.lease + 10
+        while True:
+            reclaimed = (await task_rows_of(store, [task_id]))[task_id].start_count >= 2
+            if reclaimed or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.05)
     finally:
         zombie.signal(signal.SIGCONT)
     final = await wait_for_state(store, task_id, frozenset({S.Succeeded, S.Failed}), 30)

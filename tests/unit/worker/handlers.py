@@ -44,10 +44,16 @@ def in_thread(ctx: TaskContext) -> None:
     ctx.result("thread done")
 
 
+#: Set by a test to let ``ignores_stop`` end; ``STUBBORN_ENDED`` is set just before it returns.
+STUBBORN_RELEASE = threading.Event()
+STUBBORN_ENDED = threading.Event()
+
+
 @definition("test.stubborn.thread")
 def ignores_stop(ctx: TaskContext) -> None:
-    """Ignores ``cancelled`` for ``seconds``."""
-    time.sleep(float(ctx.parameters.get("seconds", "1")))
+    """Ignores ``cancelled`` until the test sets ``STUBBORN_RELEASE`` (at most ``seconds``)."""
+    STUBBORN_RELEASE.wait(float(ctx.parameters.get("seconds", "1")))
+    STUBBORN_ENDED.set()
 
 
 @definition("test.boom", max_starts=3, backoff=0.01)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import time
 from pathlib import Path
 
 from batchtask.worker.context import TaskInfo
@@ -29,11 +28,9 @@ def test_a_child_exits_when_its_parent_end_of_the_pipe_closes(tmp_path: Path) ->
         kind, snapshot = ours.recv()  # the handler is running
         assert kind == "update"
         assert snapshot.progress[0] == 50
-        started = time.monotonic()
         ours.close()
-        process.join(5)
+        process.join(30)  # the handler would run 60 s: ending before that is the point
         assert process.exitcode == ORPHANED
-        assert time.monotonic() - started < 2
     finally:
         if process.exitcode is None:
             process.kill()
