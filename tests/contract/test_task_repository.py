@@ -143,4 +143,9 @@ async def test_find_filters_by_owner_state_and_name(store: Store, clock: FakeClo
     assert await found(associate_ids=[]) == []
     assert await found(state=BatchTaskState.Succeeded) == [ids[2]]
     assert await found(state=BatchTaskState.All) == ids
+    # keyset pages (issue 11 #6: lists are streamed a page at a time)
+    assert await found(limit=2) == ids[:2]
+    assert await found(after_id=ids[0], limit=1) == [ids[1]]
+    assert await found(after_id=ids[1], user_tasks_only=True) == [ids[2]]
+    assert await found(after_id=ids[2]) == []
     assert await found(name="A") == ids[:2]

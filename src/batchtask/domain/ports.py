@@ -40,6 +40,10 @@ class TaskFilter:
     name: str | None = None
     #: Task ids to include.
     ids: Sequence[int] | None = None
+    #: Only tasks with a larger id (keyset paging: the last id of the previous page).
+    after_id: int = 0
+    #: At most this many tasks (the first by id).
+    limit: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +99,7 @@ class TaskRepository(Protocol):
         ...
 
     async def find(self, task_filter: TaskFilter) -> list[BatchTask]:
-        """Tasks matching the filter, by id."""
+        """Tasks matching the filter, by id (from ``after_id``, at most ``limit``)."""
         ...
 
     async def events(self, task_id: int) -> list[TaskEvent]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from batchtask.domain.errors import DomainError
 from batchtask.http.errors import error_response_parts
@@ -14,9 +15,11 @@ from batchtask.http.negotiation import VARY, MediaType
 from batchtask.http.query_string import Query, parse_query
 from batchtask.http.request_options import media_type, translator
 from batchtask.http.tenancy import PREFIX_KEY, SERVICES
-from batchtask.serialisation.render import render, render_json
+from batchtask.serialisation.render import ArrayChunks, render, render_json
 from batchtask.services.container import Services
 from batchtask.services.tenants import TenantDirectory
+
+T = TypeVar("T")
 
 
 def headers_of(request: Request) -> RequestHeaders:
@@ -79,6 +82,41 @@ def wire_response(
         body,
         status_code=status,
         headers={"content-type": media.content_type.decode(), "vary": VARY},
+    )
+
+
+async def wire_list_response(
+    pages: AsyncIterator[list[T]],
+    wire: Callable[[list[T]], list[Any]],
+    media: MediaType,
+    *,
+    root: str,
+    item: str,
+) -> Response:
+    """A negotiated JSON/XML array of every entry of ``pages``, each page turned by ``wire``.
+
+    One page: an ordinary answer with ``Content-Length``. More: the array is streamed a page at a
+    time (chunked), so memory holds a page or two however long the list (issue 11 #6; the bytes
+    are those of the whole list rendered at once). The first two pages are read before anything
+    is sent, so a failing read still gets its error answer; a read failing later cuts the stream.
+    """
+    first: list[T] = await anext(pages, [])
+    second = await anext(pages, None)
+    if second is None:
+        return wire_response(wire(first), media, root=root, item=item)
+    held = [first, second]
+    chunks = ArrayChunks(xml=media.is_xml, root=root, item=item)
+
+    async def body() -> AsyncIterator[bytes]:
+        yield chunks.start()
+        while held:
+            yield chunks.page(wire(held.pop(0)))
+        async for page in pages:
+            yield chunks.page(wire(page))
+        yield chunks.end()
+
+    return StreamingResponse(
+        body(), headers={"content-type": media.content_type.decode(), "vary": VARY}
     )
 
 

@@ -51,7 +51,7 @@ from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden
 
 from batchtask.serialisation.wire import KeyValues
 
-__all__ = ["XmlBodyError", "parse_xml", "render_xml"]
+__all__ = ["XmlBodyError", "parse_xml", "render_xml", "render_xml_array_start", "render_xml_items"]
 
 _XSI_NAMESPACE = "http://www.w3.org/2001/XMLSchema-instance"
 _DECLARATION = '<?xml version="1.0" encoding="utf-8"?>'
@@ -192,6 +192,18 @@ def render_xml(root: str, value: object, *, item: str | None = None) -> bytes:
     out = [opening, ">"]
     _content(out, root, value, item)
     out.append(f"</{root}>")
+    return "".join(out).encode()
+
+
+def render_xml_array_start(root: str) -> bytes:
+    """The opening of an array document: ``render_xml(root, [...])`` up to its first entry."""
+    return f'{_DECLARATION}<{_checked_name(root)} xmlns:xsi="{_XSI_NAMESPACE}">'.encode()
+
+
+def render_xml_items(item: str, values: list[object]) -> bytes:
+    """Array entries as ``render_xml`` writes them inside the root (a page of a streamed list)."""
+    out: list[str] = []
+    _elements(out, zip(repeat(_checked_name(item)), values))
     return "".join(out).encode()
 
 

@@ -6,7 +6,7 @@ owns (Id, AssociateId, Created, StartCount, progress, …) are never taken from 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 
 from batchtask.domain.aggregate import Aggregate
@@ -22,6 +22,10 @@ from batchtask.domain.user import Principal
 #: ``AssociateIds`` value meaning "system tasks" and "every user's tasks" (agent semantics).
 SYSTEM_TASKS = 0
 ALL_USER_TASKS = -1
+#: Tasks read per query when a list is answered a page at a time.
+LIST_PAGE = 100
+
+Found = list[tuple[BatchTask, TaskRights]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,39 +86,48 @@ class TaskService:
         tasks = await self._store.tasks.find(task_filter)
         return [(task, rights_for(principal, task)) for task in tasks]
 
-    async def by_state(
+    async def pages(
+        self, principal: Principal, task_filter: TaskFilter, *, size: int = LIST_PAGE
+    ) -> AsyncIterator[Found]:
+        """Tasks matching a filter a page at a time, by id (keyset paging, one query a page).
+
+        Lists are answered from this (issue 11 #6) so that a list of every task never sits in
+        memory whole. The pages are separate reads: a task created or deleted meanwhile may or
+        may not be in them, as with any paged list. A short (or empty) first page is the last.
+        """
+        after = 0
+        while True:
+            tasks = await self._store.tasks.find(replace(task_filter, after_id=after, limit=size))
+            yield [(task, rights_for(principal, task)) for task in tasks]
+            if len(tasks) < size:
+                return
+            after = tasks[-1].id
+
+    def by_state(
         self, principal: Principal, state: BatchTaskState, name: str | None = None
-    ) -> list[tuple[BatchTask, TaskRights]]:
+    ) -> AsyncIterator[Found]:
         """User tasks (AssociateId ≠ 0, every user's) in a state; ``All`` = every state."""
-        return await self.find(
+        return self.pages(
             principal, TaskFilter(user_tasks_only=True, state=state, name=name or None)
         )
 
-    async def by_associates(
+    def by_associates(
         self,
         principal: Principal,
         associate_ids: Sequence[int],
         *,
         state: BatchTaskState | None = None,
         name: str | None = None,
-    ) -> list[tuple[BatchTask, TaskRights]]:
+    ) -> AsyncIterator[Found]:
         """Agent ``AssociateIds`` semantics: empty = all, 0 = system, -1 = all users, else owners."""
         ids = set(associate_ids)
-        if not ids:
-            return await self.find(principal, TaskFilter(state=state, name=name or None))
-        if ALL_USER_TASKS in ids:
-            tasks = await self.find(
-                principal, TaskFilter(user_tasks_only=True, state=state, name=name or None)
-            )
-            if SYSTEM_TASKS in ids:
-                tasks += await self.find(
-                    principal, TaskFilter(system_tasks_only=True, state=state, name=name or None)
-                )
-                tasks.sort(key=lambda item: item[0].id)
-            return tasks
-        return await self.find(
-            principal, TaskFilter(associate_ids=sorted(ids), state=state, name=name or None)
-        )
+        if not ids or {ALL_USER_TASKS, SYSTEM_TASKS} <= ids:  # every user's and the system's
+            task_filter = TaskFilter(state=state, name=name or None)
+        elif ALL_USER_TASKS in ids:
+            task_filter = TaskFilter(user_tasks_only=True, state=state, name=name or None)
+        else:
+            task_filter = TaskFilter(associate_ids=sorted(ids), state=state, name=name or None)
+        return self.pages(principal, task_filter)
 
     async def create(
         self, principal: Principal, draft: TaskDraft, *, source: str = SOURCE_API

@@ -173,9 +173,16 @@ class SqlTaskRepository:
         if task_filter.ids is not None:
             where.append(db.member("t.batchtask_id"))
             args.append(db.array(list(task_filter.ids)))
+        if task_filter.after_id:
+            where.append("t.batchtask_id > ?")
+            args.append(task_filter.after_id)
         clause = (" WHERE " + " AND ".join(where)) if where else ""
+        limit = ""
+        if task_filter.limit is not None:
+            limit = " LIMIT ?"
+            args.append(task_filter.limit)
         rows = await db.fetch(
-            f"{self._sql.select_tasks.sql}{clause} ORDER BY t.batchtask_id", *args
+            f"{self._sql.select_tasks.sql}{clause} ORDER BY t.batchtask_id{limit}", *args
         )
         return [task_from_row(db, row) for row in rows]
 

@@ -14,7 +14,7 @@ that, with the parameters in the query string. ``GET`` on an agent URL describes
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,10 +30,9 @@ from batchtask.http.query_string import Repeated, parse_query_all
 from batchtask.http.request_options import media_type
 from batchtask.http.respond import base_url, headers_of, query_of, wire_response
 from batchtask.http.routes.batch_task import (
-    ARRAY,
     CARRIER,
     caller,
-    carriers,
+    carrier_list,
     draft_of,
     options_for,
     update_of,
@@ -41,6 +40,7 @@ from batchtask.http.routes.batch_task import (
 from batchtask.serialisation.carrier import batch_task_info
 from batchtask.serialisation.carrier_input import read_carrier, read_int
 from batchtask.services.container import Services
+from batchtask.services.tasks import Found
 
 MAX_IDS = 10_000
 _RESERVED = {"$select", "$format"}
@@ -169,10 +169,9 @@ def _carrier_response(call: Call, found: Any) -> Response:
     )
 
 
-def _list_response(call: Call, found: list[Any]) -> Response:
+async def _list_response(call: Call, pages: AsyncIterator[Found]) -> Response:
     media = media_type(headers_of(call.request), query_of(call.request))
-    options = options_for(call.request, call.ctx)
-    return wire_response(carriers(found, options), media, root=ARRAY, item=CARRIER)
+    return await carrier_list(pages, options_for(call.request, call.ctx), media)
 
 
 async def get_batch_task_info(call: Call) -> Response:
@@ -186,64 +185,64 @@ async def get_batch_task_info(call: Call) -> Response:
 
 async def by_associates(call: Call) -> Response:
     """``{AssociateIds}`` → tasks of those owners (empty all, 0 system, -1 all users)."""
-    return _list_response(
-        call, await call.ctx.tasks.by_associates(call.principal, call.integers("AssociateIds"))
+    return await _list_response(
+        call, call.ctx.tasks.by_associates(call.principal, call.integers("AssociateIds"))
     )
 
 
 async def by_associates_and_state(call: Call) -> Response:
     """``{AssociateIds, State}``."""
-    found = await call.ctx.tasks.by_associates(
+    found = call.ctx.tasks.by_associates(
         call.principal, call.integers("AssociateIds"), state=call.state()
     )
-    return _list_response(call, found)
+    return await _list_response(call, found)
 
 
 async def by_name_and_associates(call: Call) -> Response:
     """``{Name, AssociateIds}`` (blank name = all)."""
-    found = await call.ctx.tasks.by_associates(
+    found = call.ctx.tasks.by_associates(
         call.principal, call.integers("AssociateIds"), name=call.text("Name")
     )
-    return _list_response(call, found)
+    return await _list_response(call, found)
 
 
 async def by_name_and_state(call: Call) -> Response:
     """``{Name, State}`` — user tasks only."""
-    found = await call.ctx.tasks.by_state(call.principal, call.state(), call.text("Name"))
-    return _list_response(call, found)
+    found = call.ctx.tasks.by_state(call.principal, call.state(), call.text("Name"))
+    return await _list_response(call, found)
 
 
 async def by_state(call: Call) -> Response:
     """``{State}`` — user tasks only."""
-    return _list_response(call, await call.ctx.tasks.by_state(call.principal, call.state()))
+    return await _list_response(call, call.ctx.tasks.by_state(call.principal, call.state()))
 
 
 async def all_by_name(call: Call) -> Response:
     """``{TaskName}`` — system and user tasks."""
-    found = await call.ctx.tasks.by_associates(call.principal, [], name=call.text("TaskName"))
-    return _list_response(call, found)
+    found = call.ctx.tasks.by_associates(call.principal, [], name=call.text("TaskName"))
+    return await _list_response(call, found)
 
 
 async def all_by_name_and_state(call: Call) -> Response:
     """``{TaskName, State}`` — system and user tasks."""
-    found = await call.ctx.tasks.by_associates(
+    found = call.ctx.tasks.by_associates(
         call.principal, [], name=call.text("TaskName"), state=call.state()
     )
-    return _list_response(call, found)
+    return await _list_response(call, found)
 
 
 async def system_by_name(call: Call) -> Response:
     """``{TaskName}`` — system tasks only."""
-    found = await call.ctx.tasks.by_associates(call.principal, [0], name=call.text("TaskName"))
-    return _list_response(call, found)
+    found = call.ctx.tasks.by_associates(call.principal, [0], name=call.text("TaskName"))
+    return await _list_response(call, found)
 
 
 async def system_by_name_and_state(call: Call) -> Response:
     """``{TaskName, State}`` — system tasks only."""
-    found = await call.ctx.tasks.by_associates(
+    found = call.ctx.tasks.by_associates(
         call.principal, [0], name=call.text("TaskName"), state=call.state()
     )
-    return _list_response(call, found)
+    return await _list_response(call, found)
 
 
 async def start_batch_job(call: Call) -> Response:

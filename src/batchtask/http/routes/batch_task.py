@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.requests import Request
@@ -15,12 +16,14 @@ from batchtask.domain.user import Principal
 from batchtask.http.authentication import authenticate
 from batchtask.http.body import parsed_body
 from batchtask.http.errors import RouteNotFound
+from batchtask.http.negotiation import MediaType
 from batchtask.http.request_options import media_type, render_options, translator
 from batchtask.http.respond import (
     client_address,
     context_of,
     headers_of,
     query_of,
+    wire_list_response,
     wire_response,
 )
 from batchtask.http.task_id import is_numeric, parse_task_id
@@ -28,7 +31,7 @@ from batchtask.http.task_read import read_task
 from batchtask.serialisation.carrier import RenderOptions, batch_task_info
 from batchtask.serialisation.carrier_input import CarrierInput, read_carrier
 from batchtask.services.container import Services
-from batchtask.services.tasks import TaskDraft
+from batchtask.services.tasks import Found, TaskDraft
 
 CARRIER = "BatchTaskInfo"
 ARRAY = "ArrayOfBatchTaskInfo"
@@ -66,6 +69,15 @@ def carriers(
 ) -> list[dict[str, Any]]:
     """Wire forms of several tasks."""
     return [batch_task_info(task, rights, options) for task, rights in items]
+
+
+async def carrier_list(
+    pages: AsyncIterator[Found], options: RenderOptions, media: MediaType
+) -> Response:
+    """An ``ArrayOfBatchTaskInfo`` of every task of ``pages``, streamed when long."""
+    return await wire_list_response(
+        pages, lambda page: carriers(page, options), media, root=ARRAY, item=CARRIER
+    )
 
 
 async def carrier_body(request: Request, ctx: Services, *, wrapped: bool = False) -> CarrierInput:
@@ -138,9 +150,8 @@ async def get_batch_task(request: Request) -> Response:
         state = None
     if state is None:
         raise RouteNotFound(path=request.url.path)
-    found = await ctx.tasks.by_state(principal, state)
-    return wire_response(
-        carriers(found, options_for(request, ctx)), media, root=ARRAY, item=CARRIER
+    return await carrier_list(
+        ctx.tasks.by_state(principal, state), options_for(request, ctx), media
     )
 
 

@@ -210,8 +210,12 @@ class MemoryTaskRepository:
         ids = None if task_filter.ids is None else set(task_filter.ids)
         name = None if not task_filter.name else task_filter.name.casefold()
         state = task_filter.state
-        out = []
+        out: list[BatchTask] = []
         for task_id in sorted(self._t.tasks):
+            if task_id <= task_filter.after_id:
+                continue
+            if task_filter.limit is not None and len(out) >= task_filter.limit:
+                break
             row = self._t.tasks[task_id]
             owner = row.registered_associate_id
             if (
