@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from batchtask import __version__
-from batchtask.cli import credentials, db, serve, task, users, worker
+from batchtask.cli import credentials, db, serve, task, tenants, users, worker
 from batchtask.config import Settings, SettingsError
 from batchtask.domain.errors import DomainError
 
@@ -31,6 +31,7 @@ def parser() -> argparse.ArgumentParser:
     credentials.register(commands)
     worker.register(commands)
     task.register(commands)
+    tenants.register(commands)
     return top
 
 

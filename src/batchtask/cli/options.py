@@ -15,6 +15,15 @@ def add_database(command: argparse.ArgumentParser) -> None:
     )
 
 
+def add_tenant(command: argparse.ArgumentParser) -> None:
+    """``--tenant CTX``: the tenant whose data the command touches (default: the default one)."""
+    command.add_argument(
+        "--tenant",
+        metavar="CTX",
+        help="the tenant's ContextIdentifier (default: BATCHTASK_CONTEXT_IDENTIFIER, Cust00000)",
+    )
+
+
 def parameters(pairs: list[str]) -> dict[str, str]:
     """``k=v`` strings as a ParameterObject; ``SystemExit`` on a malformed one."""
     out: dict[str, str] = {}

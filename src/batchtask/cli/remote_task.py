@@ -50,7 +50,7 @@ def client_of(args: argparse.Namespace) -> AsyncClient:
     try:
         return AsyncClient(
             args.url, username=args.username, password=password, ticket=args.ticket,
-            token=args.token, language="en",
+            token=args.token, tenant=getattr(args, "tenant", None), language="en",
         )  # fmt: skip
     except ValueError as exc:
         raise SystemExit(f"batchtask: {exc}") from None

@@ -16,9 +16,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from batchtask.bootstrap import close_services, open_services
+from batchtask.bootstrap import tenant_services
 from batchtask.cli import remote_task
-from batchtask.cli.options import add_database, parameters
+from batchtask.cli.options import add_database, add_tenant, parameters
 from batchtask.cli.progress_bar import task_bar
 from batchtask.config import Settings
 from batchtask.domain.ports import TaskFilter
@@ -50,6 +50,7 @@ def register(commands: Any) -> None:
     start.add_argument("--wait", action="store_true", help="follow progress until it ends")
     start.add_argument("--timeout", type=float, metavar="SECONDS", help="give up waiting after")
     add_database(start)
+    add_tenant(start)
     remote_task.add_remote(start)
     start.set_defaults(handler=run_start)
 
@@ -59,24 +60,28 @@ def register(commands: Any) -> None:
     listing.add_argument("--user", metavar="NAME", help="only tasks of this owner")
     listing.add_argument("--limit", type=int, default=50, help="newest N (default 50)")
     add_database(listing)
+    add_tenant(listing)
     remote_task.add_remote(listing)
     listing.set_defaults(handler=run_list)
 
     show = actions.add_parser("show", help="one task with its parameters and event log")
     show.add_argument("id", type=int)
     add_database(show)
+    add_tenant(show)
     remote_task.add_remote(show)
     show.set_defaults(handler=run_show)
 
     stop = actions.add_parser("stop", help="stop a task (prints true or false)")
     stop.add_argument("id", type=int)
     add_database(stop)
+    add_tenant(stop)
     remote_task.add_remote(stop)
     stop.set_defaults(handler=run_stop)
 
     remove = actions.add_parser("rm", help="delete tasks (running ones are stopped first)")
     remove.add_argument("ids", type=int, nargs="+", metavar="ID")
     add_database(remove)
+    add_tenant(remove)
     remote_task.add_remote(remove)
     remove.set_defaults(handler=run_remove)
 
@@ -97,8 +102,7 @@ async def run_start(args: argparse.Namespace, settings: Settings) -> int:
     """Create a ``New`` task; with ``--wait`` follow it to its end."""
     if args.url:
         return await remote_task.start(args)
-    services = await open_services(settings)
-    try:
+    async with tenant_services(settings, args.tenant) as services:
         new = NewTask(
             name=args.name,
             associate_id=await _owner(services, args.user),
@@ -114,8 +118,6 @@ async def run_start(args: argparse.Namespace, settings: Settings) -> int:
         if not args.wait:
             return 0
         return await follow(services, task_id, give_up=args.timeout)
-    finally:
-        await close_services(services)
 
 
 async def follow(services: Services, task_id: int, *, give_up: float | None = None) -> int:
@@ -161,14 +163,11 @@ async def run_list(args: argparse.Namespace, settings: Settings) -> int:
     except ValueError as exc:
         print(f"batchtask: {exc}", file=sys.stderr)
         return 2
-    services = await open_services(settings)
-    try:
+    async with tenant_services(settings, args.tenant) as services:
         owners = None if args.user is None else [await _owner(services, args.user)]
         found = await services.store.tasks.find(
             TaskFilter(associate_ids=owners, state=state, name=args.name)
         )
-    finally:
-        await close_services(services)
     table = Table("Id", "Name", "State", "Owner", "Starts", "Progress", "Response", "Created")
     for task in found[-max(1, args.limit) :]:
         table.add_row(
@@ -184,12 +183,9 @@ async def run_show(args: argparse.Namespace, settings: Settings) -> int:
     """Every field, the parameters and the event log of one task."""
     if args.url:
         return await remote_task.show(args)
-    services = await open_services(settings)
-    try:
+    async with tenant_services(settings, args.tenant) as services:
         task = await services.store.tasks.get(args.id)
         events = await services.store.tasks.events(args.id)
-    finally:
-        await close_services(services)
     console = Console()
     if task is None and not events:
         print(f"batchtask: task {args.id} not found", file=sys.stderr)
@@ -229,13 +225,10 @@ async def run_stop(args: argparse.Namespace, settings: Settings) -> int:
     """SPEC §8.4 Stop; prints ``true``/``false`` and exits 0 only on ``true``."""
     if args.url:
         return await remote_task.stop(args)
-    services = await open_services(settings)
-    try:
+    async with tenant_services(settings, args.tenant) as services:
         stopped = await services.store.runs.request_stop(
             args.id, now=services.clock.now(), actor=_actor(None), source=SOURCE_CLI
         )
-    finally:
-        await close_services(services)
     print("true" if stopped else "false")
     return 0 if stopped else 1
 
@@ -244,8 +237,7 @@ async def run_remove(args: argparse.Namespace, settings: Settings) -> int:
     """Stop running tasks, then delete the rows with their parameters."""
     if args.url:
         return await remote_task.remove(args)
-    services = await open_services(settings)
-    try:
+    async with tenant_services(settings, args.tenant) as services:
         now = services.clock.now()
         for task_id in args.ids:
             task = await services.store.tasks.get(task_id)
@@ -256,7 +248,5 @@ async def run_remove(args: argparse.Namespace, settings: Settings) -> int:
         deleted = await services.store.tasks.delete(
             args.ids, now=now, actor=_actor(None), source=SOURCE_CLI
         )
-    finally:
-        await close_services(services)
     print(f"deleted {deleted}")
     return 0

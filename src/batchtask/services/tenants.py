@@ -143,7 +143,10 @@ class TenantDirectory:
             raise Conflict(f"tenant {name!r} exists")
         async with self._lock(key):
             info = TenantInfo(name, self.default.clock.now())
-            await self.default.store.tenants.add(info)  # Conflict when taken, in any process
+            try:  # the primary key decides, across processes
+                await self.default.store.tenants.add(info)
+            except Conflict:
+                raise Conflict(f"tenant {name!r} exists") from None
             try:
                 await self._provisioner.create(name)
                 await self._opening(name)
