@@ -149,3 +149,17 @@ async def test_find_filters_by_owner_state_and_name(store: Store, clock: FakeClo
     assert await found(after_id=ids[1], user_tasks_only=True) == [ids[2]]
     assert await found(after_id=ids[2]) == []
     assert await found(name="A") == ids[:2]
+
+
+async def test_next_id_moves_the_sequence_up_never_down(store: Store, clock: FakeClock) -> None:
+    """The seed's ids: a peek changes nothing; ``at_least`` skips ids; lower asks are ignored."""
+    assert await store.tasks.next_id() == 1
+    assert await store.tasks.next_id() == 1
+    first = await store.tasks.create(NewTask("x", 1), now=clock.now(), actor="t")
+    assert first == 1
+    assert await store.tasks.next_id(at_least=7) == 7
+    assert await store.tasks.create(NewTask("x", 1), now=clock.now(), actor="t") == 7
+    assert await store.tasks.next_id(at_least=3) == 8
+    await store.tasks.delete([7], now=clock.now(), actor="t")
+    assert await store.tasks.next_id() == 8
+    assert await store.tasks.create(NewTask("x", 1), now=clock.now(), actor="t") == 8

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.test_cli_and_serve import BATCHTASK, serve
+from tests.e2e.test_cli_and_serve import BATCHTASK, cli, serve
 
 pytestmark = pytest.mark.e2e
 
@@ -49,3 +49,31 @@ def test_serve_emulator_journals_and_faults_the_fast_lane(tmp_path: Path) -> Non
 def test_serve_without_the_flag_has_no_controls(tmp_path: Path) -> None:
     for base, _ in serve(f"sqlite:///{tmp_path}/plain.db"):
         assert httpx.get(f"{base}/_batchtask/health").status_code == 404
+
+
+def test_batchtask_seed_file_all_or_nothing(tmp_path: Path) -> None:
+    """``batchtask seed FILE``: the control's body from a file; a bad item writes nothing."""
+    database = f"sqlite:///{tmp_path}/seed.db"
+    good = tmp_path / "good.json"
+    good.write_text(
+        '{"Users": [{"Name": "frank", "Password": "frank password", "Role": "admin"}],'
+        ' "Tasks": [{"Id": 5, "Name": "SuperOffice.Import", "State": "Succeeded"}, {"Name": "x"}]}'
+    )
+    result = cli("seed", str(good), database=database)
+    assert result.stdout.split() == ["5", "6"]
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"Tasks": [{"Name": "y"}, {"Name": "z", "State": "Nope"}]}')
+    refused = cli("seed", str(bad), database=database, check=False)
+    assert refused.returncode == 1
+    assert "Tasks[1]" in refused.stderr
+    assert "Tasks[0]" not in refused.stderr
+    assert cli("task", "show", "5", database=database).returncode == 0
+    assert cli("task", "show", "7", database=database, check=False).returncode != 0
+    other = cli("seed", str(good), "--tenant", "Nobody", database=database, check=False)
+    assert other.returncode == 1
+    cli("tenant", "add", "Cust7", database=database)
+    assert cli("seed", str(good), "--tenant", "Cust7", database=database).stdout.split() == [
+        "5",
+        "6",
+    ]
+    assert cli("task", "show", "6", "--tenant", "Cust7", database=database).returncode == 0

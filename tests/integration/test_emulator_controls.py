@@ -395,3 +395,86 @@ def test_the_journal_records_both_lanes_with_credentials_redacted(
     assert [e["Method"] for e in only] == ["POST"]
     assert http.delete(f"{BASE}/requests").status_code == 204
     assert http.get(f"{BASE}/requests").json() == []
+
+
+# -- seed ------------------------------------------------------------------------------------
+
+
+def test_a_seed_keeps_ids_states_and_dates_as_given(
+    emulated: LiveServer, http: httpx.Client
+) -> None:
+    http.put(f"{BASE}/clock", json={"Now": "2024-03-01T09:00:00Z"})
+    seed = {
+        "Users": [{"Name": "carol", "Password": "carol's password", "Role": "user"}],
+        "Tasks": [
+            {
+                "Id": 40,
+                "Name": "SuperOffice.Import",
+                "State": "Failed",
+                "Created": "2024-02-01T08:00:00",
+                "LastStarted": "2024-02-01T08:01:00",
+                "StartCount": 3,
+                "ProgressPercent": 70,
+                "ProgressDescription": "row 70",
+                "Response": "[SR_BATCH_CANCELLED]",
+                "ParameterObject": {"file": "a.csv"},
+                "AssociateId": 0,
+            },
+            {"Name": "SuperOffice.Import", "Description": "no id: the next free one"},
+            {"Id": 12, "Name": "SuperOffice.Export", "State": "Succeeded", "Result": "12 rows"},
+        ],
+    }
+    answer = http.post(f"{BASE}/seed", json=seed)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"Tasks": [40, 41, 12]}
+    failed = task(http, 40)
+    assert (failed["State"], failed["StartCount"], failed["ProgressPercent"]) == ("Failed", 3, 70)
+    assert (failed["Created"], failed["LastStarted"]) == (
+        "2024-02-01T08:00:00",
+        "2024-02-01T08:01:00",
+    )
+    assert failed["ParameterObject"] == {"file": "a.csv"}
+    assert failed["IsSystemTask"] is True
+    fresh = task(http, 41)
+    assert (fresh["State"], fresh["Created"]) == ("New", "2024-03-01T09:00:00")
+    assert fresh["AssociateId"] == emulated.users["admin"].associate_id
+    assert task(http, 12)["Result"] == "12 rows"
+    with emulated.client(auth=("carol", "carol's password")) as carol:
+        assert carol.get("/api/v1/BatchTask").status_code == 200  # the seeded user logs in
+
+
+def test_a_malformed_seed_reports_every_bad_item_and_seeds_nothing(http: httpx.Client) -> None:
+    before = post(http, "Acme.NotRunHere")
+    seed = {
+        "Users": [
+            {"Name": "dave", "Password": "long enough password"},
+            {"Name": "bad:name", "Password": "long enough password"},
+            {"Name": "erin", "Password": "short"},
+        ],
+        "Tasks": [
+            {"Name": "ok"},
+            {"Description": "no name"},
+            {"Name": "x", "State": "Sideways"},
+            {"Name": "x", "Created": "yesterday"},
+            {"Name": "x", "ProgressPercent": 140},
+            {"Name": "x", "Id": before},
+            "not an object",
+        ],
+    }
+    body = error_of(http.post(f"{BASE}/seed", json=seed), 400)
+    message = body["ErrorMessage"]
+    for bad in ["Users[1]", "Users[2]", "Tasks[1]", "Tasks[2]", "Tasks[3]", "Tasks[4]", "Tasks[6]"]:
+        assert bad in message, bad
+    assert "Users[0]" not in message
+    assert "Tasks[0]" not in message
+    rows = http.get("/api/v1/BatchTask", params={"$filter": "DefinitionName eq 'ok'"})
+    assert rows.json()["value"] == []
+    assert post(http, "Acme.NotRunHere") == before + 1  # no id was spent
+    assert http.get("/api/v1/BatchTask/1", auth=("dave", "long enough password")).status_code == 401
+    used = error_of(http.post(f"{BASE}/seed", json={"Tasks": [{"Name": "x", "Id": before}]}), 400)
+    assert "Tasks[0].Id" in used["ErrorMessage"]
+    twice = {"Tasks": [{"Name": "x", "Id": 90}, {"Name": "y", "Id": 90}]}
+    assert "Tasks[1].Id" in error_of(http.post(f"{BASE}/seed", json=twice), 400)["ErrorMessage"]
+    taken = {"Users": [{"Name": "admin", "Password": "long enough password"}]}
+    assert "Users[0].Name" in error_of(http.post(f"{BASE}/seed", json=taken), 400)["ErrorMessage"]
+    error_of(http.post("/_batchtask/tenants/Nobody/seed", json={}), 404)

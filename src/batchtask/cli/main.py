@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from batchtask import __version__
-from batchtask.cli import credentials, db, serve, task, tenants, users, worker
+from batchtask.cli import credentials, db, seed, serve, task, tenants, users, worker
 from batchtask.config import Settings, SettingsError
 from batchtask.domain.errors import DomainError
 
@@ -32,6 +32,7 @@ def parser() -> argparse.ArgumentParser:
     worker.register(commands)
     task.register(commands)
     tenants.register(commands)
+    seed.register(commands)
     return top
 
 

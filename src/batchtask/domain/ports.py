@@ -98,6 +98,12 @@ class TaskRepository(Protocol):
         """Delete tasks and their parameter blobs; return how many rows went."""
         ...
 
+    async def next_id(self, *, at_least: int = 0) -> int:
+        """The id the next task created gets, after moving the id sequence up to ``at_least``
+        (never down: an id once given is never given again). The emulator's seed keeps the
+        Ids it is given with it."""
+        ...
+
     async def find(self, task_filter: TaskFilter) -> list[BatchTask]:
         """Tasks matching the filter, by id (from ``after_id``, at most ``limit``)."""
         ...

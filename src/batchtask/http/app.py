@@ -153,6 +153,7 @@ def emulator_routes() -> list[BaseRoute]:
     tenant = "/_batchtask/tenants/{ctx}"
     return [
         _plain("/_batchtask/health", GET=emulator.health),
+        _plain(tenant + "/seed", POST=emulator.seed),
         _plain(
             tenant + "/clock",
             GET=emulator.get_clock,

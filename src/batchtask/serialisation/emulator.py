@@ -12,13 +12,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from batchtask.domain.errors import InvalidInput
-from batchtask.domain.task import FIELD_LENGTHS
-from batchtask.serialisation.carrier_input import read_int
+from batchtask.domain.state import BatchTaskState
+from batchtask.domain.task import FIELD_LENGTHS, INT32_MAX, NewTask, TaskOutcome
+from batchtask.domain.user import Role
+from batchtask.serialisation.carrier_input import read_carrier, read_int
 from batchtask.serialisation.dates import UNSET_DATETIME, parse_datetime, render_utc
 from batchtask.services.emulator.clock import TenantClock
 from batchtask.services.emulator.faults import Fault, FaultSpec
 from batchtask.services.emulator.journal import JournalEntry
 from batchtask.services.emulator.scripts import Script, ScriptOutcome, ScriptStep
+from batchtask.services.emulator.seed import Seed, SeedTask, SeedUser, refuse
+from batchtask.services.users import check_password, check_username
 
 #: Longest a fault may hold a request, and a script wait between steps (ms): one hour.
 MAX_DELAY_MS = 3_600_000
@@ -221,4 +225,122 @@ def read_script(body: Any) -> Script:
         result=_text(values, "Result", FIELD_LENGTHS["Result"]),
         response=_text(values, "Response", FIELD_LENGTHS["Response"]),
         file_name=file_name,
+    )
+
+
+#: Most users and tasks one seed may create.
+MAX_SEED = 10_000
+
+
+def read_seed(body: Any, zone: ZoneInfo) -> Seed:
+    """``POST …/seed`` ``{"Users": […], "Tasks": […]}``: every bad item reported with its index.
+
+    Tasks are carrier-like objects (a ``BatchTaskInfo`` as the API returns it will do): unknown
+    and read-only fields are ignored; an empty date (``0001-01-01``) is no date. ``Created`` is
+    UTC, ``LastStarted`` in ``zone`` unless it carries an offset (as the API renders them).
+    """
+    values = _object(body, "body")
+    _known(values, {"Users", "Tasks"}, "seed")
+    problems: list[str] = []
+    users: list[SeedUser] = []
+    tasks: list[SeedTask] = []
+    for key, read, out in (("Users", _seed_user, users), ("Tasks", _seed_task, tasks)):
+        items = values.get(key) or []
+        if not isinstance(items, list):
+            problems.append(f"{key}: must be a list")
+            continue
+        if len(items) > MAX_SEED:
+            problems.append(f"{key}: at most {MAX_SEED} in one seed")
+            continue
+        for index, item in enumerate(items):
+            try:
+                out.append(read(item, zone))  # type: ignore[arg-type]
+            except InvalidInput as exc:
+                problems.append(f"{key}[{index}]: {exc}")
+    if problems:
+        raise refuse(problems)
+    return Seed(tuple(users), tuple(tasks))
+
+
+def _seed_user(item: Any, zone: ZoneInfo) -> SeedUser:
+    del zone
+    values = _object(item, "user")
+    _known(values, {"Name", "Password", "Role"}, "user")
+    name, password = values.get("Name"), values.get("Password")
+    if not isinstance(name, str) or not isinstance(password, str):
+        raise InvalidInput("Name and Password are required strings")
+    role_text = values.get("Role") or "user"
+    roles = {role.value: role for role in Role}
+    if not isinstance(role_text, str) or role_text.casefold() not in roles:
+        raise InvalidInput("Role must be admin or user")
+    return SeedUser(check_username(name), check_password(password), roles[role_text.casefold()])
+
+
+def _date(values: Mapping[str, Any], name: str, zone: ZoneInfo) -> Any:
+    raw = values.get(name)
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str):
+        raise InvalidInput(f"{name} must be a date-time text", field=name)
+    try:
+        moment = parse_datetime(raw, zone)
+    except ValueError as exc:
+        raise InvalidInput(f"{name}: {exc}", field=name) from None
+    return None if moment == UNSET_DATETIME else moment
+
+
+def _seed_task(item: Any, zone: ZoneInfo) -> SeedTask:
+    values = _object(item, "task")
+    carrier = read_carrier(values)
+    if carrier.name is None or not carrier.name.strip():
+        raise InvalidInput("Name is required", field="Name")
+    found = {str(key).casefold(): value for key, value in values.items() if value is not None}
+
+    def number(name: str, low: int, high: int = INT32_MAX) -> int | None:
+        raw = found.get(name.casefold())
+        return None if raw is None else read_int(name, raw, low, high)
+
+    def text(name: str) -> str | None:
+        raw = found.get(name.casefold())
+        if raw is None:
+            return None
+        return _text({name: raw}, name, FIELD_LENGTHS.get(name, 0))
+
+    if carrier.id is not None and carrier.id < 1:
+        raise InvalidInput("Id must be 1 or more", field="Id")
+    state = carrier.state
+    if state in (BatchTaskState.All, BatchTaskState.Unknown):
+        raise InvalidInput(f"State {state.name} is not a task's state", field="State")
+    owner = number("AssociateId", 0)
+    if carrier.is_system:
+        owner = 0
+    new = NewTask(
+        name=carrier.name,
+        associate_id=owner or 0,
+        description=carrier.description or "",
+        request=carrier.request or "",
+        context=carrier.context or "",
+        database_serial_number=text("DatabaseSerialNumber") or "",
+        file_name=text("FileName") or "",
+        details_table=carrier.details_table or 0,
+        details_record=carrier.details_record or 0,
+        is_internal=bool(carrier.is_internal),
+        parameters=carrier.parameters,
+    )
+    outcome = TaskOutcome(
+        state=None if state is BatchTaskState.New else state,
+        start_count=number("StartCount", 0),
+        last_started=_date({"LastStarted": found.get("laststarted")}, "LastStarted", zone),
+        progress_percent=number("ProgressPercent", 0, 100),
+        progress_description=text("ProgressDescription"),
+        result=text("Result"),
+        response=carrier.response,
+        file_name=None,
+    )
+    return SeedTask(
+        new=new,
+        id=carrier.id,
+        created=_date({"Created": found.get("created")}, "Created", _UTC),
+        owner_given=owner is not None,
+        outcome=None if outcome == TaskOutcome() else outcome,
     )

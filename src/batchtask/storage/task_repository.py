@@ -129,6 +129,15 @@ class SqlTaskRepository:
                 )
         return True
 
+    async def next_id(self, *, at_least: int = 0) -> int:
+        """The id the next task gets, moved up to ``at_least`` first (never down)."""
+        async with self._db.transaction() as db:
+            if at_least > 1:
+                await self._sql.skip_ids.execute(db, last=at_least - 1)
+            row = await self._sql.next_task_id.fetchrow(db)
+        assert row is not None  # noqa: S101 - one row
+        return int(row[0])
+
     async def delete(
         self, task_ids: Sequence[int], *, now: datetime, actor: str, source: str = ""
     ) -> int:

@@ -23,6 +23,7 @@ from batchtask.http.query_string import query_value
 from batchtask.http.respond import context_of, json_response, query_of
 from batchtask.serialisation import emulator as shapes
 from batchtask.services.emulator.clock import ImpossibleClock
+from batchtask.services.emulator.seed import plant
 from batchtask.services.emulator.state import EmulatorState, TenantControls
 
 TOKEN_HEADER = "x-batchtask-emulator-token"  # noqa: S105 - a header name
@@ -75,6 +76,15 @@ async def health(request: Request) -> Response:
     """``{"Status": "ok", "Version", "Tenants"}``."""
     emulator_of(request)
     return json_response(shapes.health(__version__, 1))
+
+
+async def seed(request: Request) -> Response:
+    """Users and tasks as given, all or nothing: ``{"Tasks": [ids]}``."""
+    emulator_of(request)
+    tenant_of(request)
+    services = context_of(request)
+    planted = await plant(services, shapes.read_seed(await body_of(request), services.base_zone))
+    return json_response({"Tasks": planted})
 
 
 async def get_clock(request: Request) -> Response:

@@ -112,7 +112,12 @@ def visible(row: TaskRow) -> tuple[object, ...]:
 
 
 def _counter() -> Callable[[], int]:
-    numbers: Iterator[int] = itertools.count(1)
+    return counter_from(1)
+
+
+def counter_from(start: int) -> Callable[[], int]:
+    """Ids ``start``, ``start + 1``, … (an AUTOINCREMENT sequence)."""
+    numbers: Iterator[int] = itertools.count(start)
     return lambda: next(numbers)
 
 

@@ -16,7 +16,7 @@ from batchtask.domain.state import BatchTaskState, CancellationBehaviour
 from batchtask.domain.task import BINARY_OBJECT_TABLE, BatchTask, NewTask, TaskOutcome, TaskUpdate
 from batchtask.storage import parameter_blobs
 from batchtask.storage.memory.archive import Evaluator, Reader, ordered, totals
-from batchtask.storage.memory.tables import DefinitionRow, Tables, TaskRow, visible
+from batchtask.storage.memory.tables import DefinitionRow, Tables, TaskRow, counter_from, visible
 
 T = TypeVar("T")
 _EMPTY = DefinitionRow(0, "", "", datetime.min, datetime.min)
@@ -180,6 +180,12 @@ class MemoryTaskRepository:
             self._t.log(TaskEvent(task_id, now, actor, before, outcome.state, count, reason))
         self._t.touched(row, shown)
         return True
+
+    async def next_id(self, *, at_least: int = 0) -> int:
+        """The id the next task gets, moved up to ``at_least`` first (never down)."""
+        start = max(self._t.next_task(), at_least)
+        self._t.next_task = counter_from(start)
+        return start
 
     async def delete(
         self, task_ids: Sequence[int], *, now: datetime, actor: str, source: str = ""

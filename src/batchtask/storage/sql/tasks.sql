@@ -70,3 +70,12 @@ INSERT INTO batchtask_event (batchtask_id, at, actor, from_state, to_state, star
     source)
 SELECT MAX(batchtask_id), :now, :actor, NULL, {New}, 0, 'created', :source FROM batchtask
 RETURNING batchtask_id
+
+-- name: skip_ids
+-- The emulator's seed: the next AUTOINCREMENT id is at least :last + 1 (never lower).
+INSERT INTO sqlite_sequence (name, seq)
+SELECT 'batchtask', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'batchtask');
+UPDATE sqlite_sequence SET seq = :last WHERE name = 'batchtask' AND seq < :last
+
+-- name: next_task_id
+SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'batchtask'), 0) + 1

@@ -37,3 +37,11 @@ logged AS (
         reason, source)
     SELECT batchtask_id, :now, :actor, NULL, {New}, 0, 'created', :source FROM task)
 SELECT batchtask_id FROM task
+
+-- name: skip_ids
+-- The emulator's seed: the identity's next value is at least :last + 1 (never lower).
+SELECT setval(s.seq, GREATEST(CAST(:last AS bigint), COALESCE(pg_sequence_last_value(s.seq::regclass), 0)), true)
+FROM (SELECT pg_get_serial_sequence('batchtask', 'batchtask_id') AS seq) AS s
+
+-- name: next_task_id
+SELECT COALESCE(pg_sequence_last_value(pg_get_serial_sequence('batchtask', 'batchtask_id')::regclass), 0) + 1
