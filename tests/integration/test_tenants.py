@@ -20,6 +20,7 @@ from batchtask.services.tenants import TenantDirectory
 from tests.conftest import FakeClock
 from tests.integration.conftest import PASSWORD, LiveServer, prepare_database, run_server
 from tests.integration.conftest import test_settings as settings_for
+from tests.integration.sse_client import Event, SseClient
 
 
 @pytest.fixture
@@ -177,3 +178,66 @@ def test_each_tenant_has_its_own_clock(database_url: str, clock: FakeClock, tmp_
     assert asked == ["Cust00000", "CustK"]
     assert default.clock is not other.clock
     assert other.settings.context_identifier == "CustK"
+
+
+def test_stream_messages_do_not_cross(live: LiveServer) -> None:
+    """A tenant's stream carries its own tasks only, although both tenants number them from 1."""
+    add_tenants(live, "CustS", "CustT")
+    tickets = {name: ticket_of(live, name) for name in ("CustS", "CustT")}
+
+    async def scenario() -> list[Event]:
+        stream = await SseClient.open(
+            live.base_url,
+            "/CustS/admin/api/stream",
+            {"Authorization": f"SOTicket {tickets['CustS']}"},
+        )
+        assert stream.status == 200
+        async with httpx.AsyncClient(base_url=live.base_url) as http:
+            for name in ("CustT", "CustS"):  # the other tenant's task first
+                made = await http.post(
+                    f"/{name}/api/v1/BatchTask",
+                    json={"Name": f"task.of.{name}"},
+                    headers=auth(tickets[name]),
+                )
+                assert made.status_code == 200, made.text
+        seen: list[Event] = []
+
+        def mine(event: Event) -> bool:
+            seen.append(event)
+            return event.name == "task" and event.data["Name"] == "task.of.CustS"
+
+        await stream.until(mine)
+        await stream.close()
+        return seen
+
+    seen = asyncio.run(scenario())
+    names = {event.data.get("Name") for event in seen if event.name == "task"}
+    assert names == {"task.of.CustS"}
+
+
+def test_console_under_the_tenant_prefix(live: LiveServer) -> None:
+    """``/{ctx}/admin/`` is the tenant's console: its links stay under the prefix, its session
+    cookie belongs to the tenant's path and opens nothing of another tenant."""
+    add_tenants(live, "CustU", "CustV")
+    with live.client() as http:
+        page = http.get("/CustU/admin/login")
+        assert page.status_code == 200
+        assert 'data-base="/CustU"' in page.text
+        assert 'action="/CustU/login"' in page.text
+        assert http.get("/CustU/admin/").status_code == 303  # not logged in
+        assert http.get("/CustU/admin/").headers["location"].startswith("/CustU/admin/login")
+        login = http.post("/CustU/login", json={"username": "boss", "password": PASSWORD})
+        assert login.status_code == 200, login.text
+        cookies = list(http.cookies.jar)
+        assert {c.path for c in cookies} == {"/CustU/"}
+        overview = http.get("/CustU/admin/")
+        assert overview.status_code == 200
+        assert 'href="/CustU/admin/tasks"' in overview.text
+        session = {c.name: c.value or "" for c in cookies}
+    with live.client() as other:  # the same session on another tenant or the default one
+        cookie = "; ".join(f"{name}={value}" for name, value in session.items())
+        for path in ("/CustV/admin/", "/admin/"):
+            assert other.get(path, headers={"Cookie": cookie}).status_code == 303, path
+        xsrf = {"Cookie": cookie, "X-XSRF-TOKEN": session["XSRF-TOKEN"]}
+        assert other.get("/CustU/admin/api/tasks", headers=xsrf).status_code == 200
+        assert other.get("/CustV/admin/api/tasks", headers=xsrf).status_code == 401

@@ -28,6 +28,7 @@ from batchtask.http.console.texts import script_messages
 from batchtask.http.console.view import Viewer, page
 from batchtask.http.respond import context_of, headers_of
 from batchtask.http.task_id import parse_task_id
+from batchtask.http.tenancy import PREFIX_KEY
 from batchtask.serialisation.odata_filter import parse_filter
 from batchtask.services.container import Services
 
@@ -59,8 +60,10 @@ SORTS = {
 
 
 def _base(request: Request) -> str:
-    """The console's path prefix ('' today; tenants will put ``/{ctx}`` here)."""
-    return ""
+    """The console's path prefix: ``/{ContextIdentifier}`` as the browser sent it (``""`` for the
+    unprefixed default tenant), so every link and call of the page stays in its tenant."""
+    prefix: str = request.scope.get(PREFIX_KEY, "")
+    return prefix
 
 
 async def viewer_of(request: Request) -> tuple[Services, Principal | None, Viewer]:

@@ -23,6 +23,7 @@ from batchtask.http.respond import (
     query_of,
     wire_response,
 )
+from batchtask.http.tenancy import PREFIX_KEY
 from batchtask.serialisation.dates import render_utc
 
 
@@ -56,12 +57,24 @@ async def login(request: Request) -> Response:
     # Browser-session cookies (no Max-Age): the session slides on the server with each use, so a
     # fixed cookie lifetime would log an active user out six hours after login.
     secure = ctx.settings.cookie_secure
-    response.set_cookie(SESSION_COOKIE, result.session, path="/",
+    path = cookie_path(request)
+    response.set_cookie(SESSION_COOKIE, result.session, path=path,
                         secure=secure, httponly=True, samesite="strict")  # fmt: skip
-    response.set_cookie(XSRF_COOKIE, result.xsrf, path="/",
+    response.set_cookie(XSRF_COOKIE, result.xsrf, path=path,
                         secure=secure, httponly=False, samesite="strict")  # fmt: skip
     response.headers["cache-control"] = "no-store"
     return response
+
+
+def cookie_path(request: Request) -> str:
+    """``/{ContextIdentifier}/`` for a tenant's login, ``/`` for the unprefixed default tenant.
+
+    A tenant's session belongs to its own URLs only; browsers send the cookie of the longest
+    matching path first and the first occurrence of a name wins (``headers.cookies``), so a
+    default-tenant session beside it does not shadow it.
+    """
+    prefix: str = request.scope.get(PREFIX_KEY, "")
+    return f"{prefix}/"
 
 
 async def logout(request: Request) -> Response:
@@ -71,8 +84,9 @@ async def logout(request: Request) -> Response:
     await ctx.auth.logout(principal)
     response = Response(status_code=204)
     secure = ctx.settings.cookie_secure
+    path = cookie_path(request)
     response.delete_cookie(
-        SESSION_COOKIE, path="/", secure=secure, httponly=True, samesite="strict"
+        SESSION_COOKIE, path=path, secure=secure, httponly=True, samesite="strict"
     )
-    response.delete_cookie(XSRF_COOKIE, path="/", secure=secure, samesite="strict")
+    response.delete_cookie(XSRF_COOKIE, path=path, secure=secure, samesite="strict")
     return response
