@@ -26,6 +26,7 @@ from batchtask.services.jwt_verifier import PyJwtVerifier
 from batchtask.services.live import STATS_EVERY, LiveHub, LiveSettings
 from batchtask.services.password import PasswordHasher
 from batchtask.services.runtime_metrics import QueueSnapshot, RuntimeMetrics
+from batchtask.services.task_files import TaskFiles
 from batchtask.services.tasks import TaskService
 from batchtask.services.tenants import TenantDirectory
 from batchtask.services.throttle import LoginThrottle, ThrottlePolicy
@@ -114,6 +115,7 @@ async def open_services(
         clock,
         database_serial_number=settings.database_serial_number,
         parameter_limit=settings.parameter_object_limit,
+        files=TaskFiles(settings.files_path),
     )
     admin = AdminService(store, clock, tasks)
     live = LiveHub(

@@ -54,3 +54,25 @@ def test_file_names_cannot_escape_the_folder(server: LiveServer) -> None:
         response = client.get(f"/admin/api/tasks/{task_id}/file", headers=basic("alice"))
     assert response.status_code == 404
     assert "root:" not in response.text
+
+
+def test_deleting_a_task_deletes_its_files(server: LiveServer) -> None:
+    """Issue 11 #10: DELETE (REST), DeleteBatchTasks (agent) and the admin API's delete and bulk
+    delete remove ``files/<id>/`` with the task; other tasks' files stay."""
+    ids = [make_task(server, "alice") for _ in range(5)]
+    for task_id in ids:
+        give_file(server, task_id, "export.csv", b"Id\n")
+    folders = [server.settings.files_path / str(task_id) for task_id in ids]
+    with server.client() as client:
+        alice = basic("alice")
+        assert client.delete(f"/api/v1/BatchTask/{ids[0]}", headers=alice).status_code == 204
+        assert client.post("/api/v1/Agents/Batch/DeleteBatchTasks",
+                           json={"BatchTaskIds": [ids[1]]}, headers=alice).status_code == 204  # fmt: skip
+        assert client.delete(f"/admin/api/tasks/{ids[2]}", headers=alice).status_code == 204
+        bulk = client.post(
+            "/admin/api/tasks/bulk",
+            json={"Action": "Delete", "Ids": [ids[3]]},
+            headers=basic("admin"),
+        )
+        assert bulk.status_code == 200, bulk.text
+    assert [folder.exists() for folder in folders] == [False, False, False, False, True]

@@ -248,5 +248,6 @@ async def run_remove(args: argparse.Namespace, settings: Settings) -> int:
         deleted = await services.store.tasks.delete(
             args.ids, now=now, actor=_actor(None), source=SOURCE_CLI
         )
+        await services.tasks.remove_files(args.ids)
     print(f"deleted {deleted}")
     return 0

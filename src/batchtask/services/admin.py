@@ -195,6 +195,7 @@ class AdminService:
         if action is TaskAction.Retry:
             return await self._store.admin.retry(todo, now=now, actor=who, source=source)
         await self._store.tasks.delete(todo, now=now, actor=who, source=source)
+        await self._tasks.remove_files(todo)
         return todo
 
     async def definitions(self) -> list[DefinitionFigures]:

@@ -18,6 +18,7 @@ from batchtask.domain.rights import OWNER_RIGHTS, READER_RIGHTS, TaskRights, may
 from batchtask.domain.state import STORABLE, BatchTaskState
 from batchtask.domain.task import SYSTEM_ASSOCIATE, BatchTask, NewTask, TaskUpdate
 from batchtask.domain.user import Principal
+from batchtask.services.task_files import TaskFiles
 
 #: ``AssociateIds`` value meaning "system tasks" and "every user's tasks" (agent semantics).
 SYSTEM_TASKS = 0
@@ -65,12 +66,15 @@ class TaskService:
         *,
         database_serial_number: str = "",
         parameter_limit: int = 64 * 1024,
+        files: TaskFiles | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
         self._serial = database_serial_number
         #: Bytes a ParameterObject's keys and values may take (setting PARAMETER_OBJECT_LIMIT).
         self._parameter_limit = parameter_limit
+        #: The tasks' files folder (``None``: tasks have no files here, e.g. unit tests).
+        self.files = files
 
     async def get(self, principal: Principal, task_id: int) -> tuple[BatchTask, TaskRights]:
         """One task with the caller's rights on it; every user may read every task (Select)."""
@@ -194,10 +198,17 @@ class TaskService:
             raise Forbidden("Only the owner of the task or an administrator can delete it")
         if not found:
             return 0
-        return await self._store.tasks.delete(
-            [task.id for task in found], now=self._clock.now(), actor=actor(principal),
-            source=source,
-        )  # fmt: skip
+        ids = [task.id for task in found]
+        deleted = await self._store.tasks.delete(
+            ids, now=self._clock.now(), actor=actor(principal), source=source
+        )
+        await self.remove_files(ids)
+        return deleted
+
+    async def remove_files(self, task_ids: Sequence[int]) -> None:
+        """Remove the files of deleted tasks (``files/<id>/``; issue 11 #10)."""
+        if self.files is not None:
+            await self.files.remove(task_ids)
 
     async def stop(self, principal: Principal, task_id: int, *, source: str = SOURCE_API) -> bool:
         """SPEC §8.4: ``False`` when missing, not the caller's to change, finished or CannotCancel."""

@@ -182,6 +182,31 @@ async def test_retention_purges_old_finished_tasks_by_state(
     assert left == created[2:]
 
 
+@pytest.mark.anyio
+async def test_retention_deletes_the_files_of_tasks_that_are_gone(
+    store: Store, clock: FakeClock, tmp_path: Path
+) -> None:
+    """Issue 11 #10: the folders of purged tasks (and of tasks deleted any other way: by hand,
+    an internal task that succeeded, a file written after a DELETE) go; the folders of tasks that
+    remain, and anything that is not a task's folder, stay."""
+    ids = await store.runs.register([DefinitionPolicy("t")], now=clock.now())
+    old = await store.tasks.create(NewTask("t", 1), now=clock.now(), actor="t")
+    (attempt,) = await store.runs.claim(list(ids.values()), owner="w", limit=1, now=clock.now(),
+                                        lease=30)  # fmt: skip
+    await store.runs.finish(attempt, Completion(S.Succeeded), now=clock.now())
+    kept = await store.tasks.create(NewTask("t", 1), now=clock.now(), actor="t")
+    clock.advance(3600)
+    environment = env(tmp_path, runs=store.runs, clock=clock, tasks=store.tasks,
+                      retention_succeeded=600)  # fmt: skip
+    root = environment.settings.files_path
+    for name in (str(old), str(kept), "987654", "notes"):
+        (root / name).mkdir(parents=True)
+        (root / name / "f.csv").write_text("x")
+    (spec,) = [s for s in builtin_definitions(environment) if s.name == "batchtask.retention"]
+    await spec.handler(context(tmp_path))
+    assert sorted(path.name for path in root.iterdir()) == sorted([str(kept), "notes"])
+
+
 def test_built_ins_have_a_default_maximum_runtime(tmp_path: Path) -> None:
     """Issue 11 #7: built-ins without a timeout of their own get BUILTIN_TIMEOUT (default an
     hour; 0 = none), so a day-long sleep cannot hold a slot for a day."""

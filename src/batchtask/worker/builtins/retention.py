@@ -3,14 +3,19 @@
 Runs as a periodic system task (AssociateId 0) when ``retention_succeeded`` or
 ``retention_failed`` is set; ``SucceededManualCleanup`` tasks are never purged, and internal tasks
 are already deleted when they succeed. Purging goes in batches so a large backlog never holds the
-write lock for long, and a Stop takes effect between batches.
+write lock for long, and a Stop takes effect between batches. Then the files of every task that is
+gone — purged now, deleted earlier, internal tasks that succeeded — are removed
+(``services/task_files.py``; issue 11 #10).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
+from batchtask.domain.ports import TaskFilter
 from batchtask.domain.state import BatchTaskState
+from batchtask.services.task_files import TaskFiles
 from batchtask.worker.builtins import Environment
 from batchtask.worker.context import TaskContext
 from batchtask.worker.periodic import Periodic
@@ -23,7 +28,12 @@ BATCH = 500
 
 def definitions(env: Environment) -> list[Definition]:
     """The retention definition, bound to the database and the TTL settings."""
-    settings, runs, clock = env.settings, env.runs, env.clock
+    settings, runs, clock, tasks = env.settings, env.runs, env.clock, env.tasks
+    files = TaskFiles(settings.files_path)
+
+    async def existing(ids: Sequence[int]) -> set[int]:
+        return {task.id for task in await tasks.find(TaskFilter(ids=list(ids)))}
+
     ttls = (
         (BatchTaskState.Succeeded, settings.retention_succeeded),
         (BatchTaskState.Failed, settings.retention_failed),
@@ -40,6 +50,8 @@ def definitions(env: Environment) -> list[Definition]:
                 if count < BATCH:
                     break
             ctx.progress(100 * (done + 1) / len(active), f"{deleted} tasks deleted")
+        if not ctx.cancelled:
+            await files.sweep(existing)
         ctx.result(f"{deleted} tasks deleted")
 
     return [Definition(NAME, retention, description=DESCRIPTION, max_starts=3, backoff=60.0)]
