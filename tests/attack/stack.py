@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import os
 import resource
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
 
 from tests.reliability.conftest import fresh_database
-from tests.reliability.processes import ServeProcess, cli
+from tests.reliability.processes import Child, ServeProcess, cli, environment, free_port
 
 PASSWORD = "a long password"
 USERS = {"alice": "user", "bob": "user", "admin": "admin"}
@@ -51,6 +52,20 @@ class Stack:
         self.server.stop()
         self.server = ServeProcess(self.database, port=self.server.port, **self.settings)
         asyncio.run(self.server.ready())
+
+
+class ServerImage(ServeProcess):
+    """The process image ``batchtask serve`` execs once the database is prepared
+    (``python -m batchtask.cli.http_server HOST PORT``: granian and its worker; no task runner, as
+    ``serve --no-worker``): a restart on a
+    prepared database without the CLI's start-up, half a second less per restart."""
+
+    def __init__(self, database: str, **settings: str) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = environment(database, **{"cookie_secure": "false", "worker": "false", **settings})
+        command = [sys.executable, "-m", "batchtask.cli.http_server", "127.0.0.1", str(self.port)]
+        Child.__init__(self, command, env)
 
 
 def prepare(database: str) -> dict[str, str]:
