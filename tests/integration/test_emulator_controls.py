@@ -478,3 +478,119 @@ def test_a_malformed_seed_reports_every_bad_item_and_seeds_nothing(http: httpx.C
     taken = {"Users": [{"Name": "admin", "Password": "long enough password"}]}
     assert "Users[0].Name" in error_of(http.post(f"{BASE}/seed", json=taken), 400)["ErrorMessage"]
     error_of(http.post("/_batchtask/tenants/Nobody/seed", json={}), 404)
+
+
+# -- tenants ---------------------------------------------------------------------------------
+
+
+def new_tenant(http: httpx.Client, name: str | None = None) -> dict[str, Any]:
+    answer = http.post(
+        "/_batchtask/tenants", json={} if name is None else {"ContextIdentifier": name}
+    )
+    assert answer.status_code == 201, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+def test_a_new_tenant_comes_with_an_admin_and_working_credentials(
+    emulated: LiveServer, http: httpx.Client
+) -> None:
+    made = new_tenant(http)
+    ctx = made["ContextIdentifier"]
+    assert ctx.startswith("Cust")
+    admin = made["Admin"]
+    assert admin["Name"] == "admin"
+    with emulated.client() as client:
+        api = f"/{ctx}/api/v1/BatchTask"
+        by_password = client.post(
+            api, json={"Name": "Acme.Run"}, auth=(admin["Name"], admin["Password"])
+        )
+        assert by_password.json() == 1  # its own ids, from 1
+        for header in (f"SOTicket {admin['Ticket']}", f"Bearer {admin['Token']}"):
+            assert client.get(f"{api}/1", headers={"Authorization": header}).status_code == 200
+        # a credential of one tenant is 401 in another
+        other = client.get(
+            "/api/v1/BatchTask/1", headers={"Authorization": f"SOTicket {admin['Ticket']}"}
+        )
+        assert other.status_code == 401
+    assert http.get("/_batchtask/health").json()["Tenants"] == 2
+    named = new_tenant(http, "Cust4242")
+    assert named["ContextIdentifier"] == "Cust4242"
+    error_of(http.post("/_batchtask/tenants", json={"ContextIdentifier": "cust4242"}), 409)
+    error_of(http.post("/_batchtask/tenants", json={"ContextIdentifier": "not valid!"}), 400)
+    error_of(http.post("/_batchtask/tenants", json={"ContextIdentifier": 7}), 400)
+    assert http.get("/_batchtask/health").json()["Tenants"] == 3
+
+
+def test_each_tenant_has_its_own_clock_faults_journal_and_scripts(
+    emulated: LiveServer, http: httpx.Client
+) -> None:
+    a, b = new_tenant(http), new_tenant(http)
+    ctx_a, ctx_b = a["ContextIdentifier"], b["ContextIdentifier"]
+    http.put(f"/_batchtask/tenants/{ctx_a}/clock", json={"Now": "2024-03-01T09:00:00Z"})
+    http.post(
+        f"/_batchtask/tenants/{ctx_a}/faults",
+        json={"Match": {"Path": "/api/v1/BatchTask*"}, "Status": 503},
+    )
+    http.put(f"/_batchtask/tenants/{ctx_a}/definitions/Acme.Only", json={"Result": "a"})
+    with emulated.client() as client:
+        as_a = {"Authorization": f"SOTicket {a['Admin']['Ticket']}"}
+        as_b = {"Authorization": f"SOTicket {b['Admin']['Ticket']}"}
+        assert (
+            client.post(f"/{ctx_a}/api/v1/BatchTask", json={"Name": "x"}, headers=as_a).status_code
+            == 503
+        )
+        made = client.post(f"/{ctx_b}/api/v1/BatchTask", json={"Name": "Acme.Only"}, headers=as_b)
+        assert made.status_code == 200
+        stored = client.get(f"/{ctx_b}/api/v1/BatchTask/1", headers=as_b).json()
+        assert stored["Created"][:4] != "2024"
+        assert stored["State"] == "New"  # the script is tenant a's only
+    journal_a = http.get(f"/_batchtask/tenants/{ctx_a}/requests").json()
+    journal_b = http.get(f"/_batchtask/tenants/{ctx_b}/requests").json()
+    assert [(e["Method"], e["Path"], e["Status"]) for e in journal_a] == [
+        ("POST", "/api/v1/BatchTask", 503)
+    ]
+    assert [(e["Method"], e["Status"]) for e in journal_b] == [("POST", 200), ("GET", 200)]
+    assert http.get(f"/_batchtask/tenants/{ctx_b}/faults").json() == []
+    assert http.get(f"/_batchtask/tenants/{ctx_b}/clock").json()["Frozen"] is False
+
+
+def test_reset_forgets_tasks_faults_journal_scripts_and_restarts_ids(
+    emulated: LiveServer, http: httpx.Client
+) -> None:
+    made = new_tenant(http)
+    ctx, admin = made["ContextIdentifier"], made["Admin"]
+    base = f"/_batchtask/tenants/{ctx}"
+    auth = (admin["Name"], admin["Password"])
+    with emulated.client(auth=auth) as client:
+        for _ in range(3):
+            client.post(f"/{ctx}/api/v1/BatchTask", json={"Name": "Acme.NotRunHere"})
+        http.put(f"{base}/clock", json={"Now": "2024-03-01T09:00:00Z"})
+        http.post(f"{base}/faults", json={"Match": {"Path": "/nowhere"}, "Status": 500})
+        http.put(f"{base}/definitions/Acme.Gone", json={})
+        assert http.post(f"{base}/reset", json={}).status_code == 204
+        assert http.get(f"{base}/faults").json() == []
+        assert http.get(f"{base}/requests").json() == []
+        assert http.get(f"{base}/clock").json()["Frozen"] is False
+        assert client.get(f"/{ctx}/api/v1/BatchTask/3").status_code == 404
+        assert client.post(f"/{ctx}/api/v1/BatchTask", json={"Name": "Acme.Gone"}).json() == 1
+        assert client.get(f"/{ctx}/api/v1/BatchTask/1").json()["State"] == "New"  # no script
+        assert http.post(f"{base}/reset", json={"Users": True}).status_code == 204
+        assert client.get(f"/{ctx}/api/v1/BatchTask").status_code == 401
+    error_of(http.post(f"{base}/reset", json={"Users": "yes"}), 400)
+    error_of(http.post("/_batchtask/tenants/Nobody/reset", json={}), 404)
+
+
+def test_delete_tenant_removes_everything_of_it(emulated: LiveServer, http: httpx.Client) -> None:
+    made = new_tenant(http, "Cust5151")
+    ctx = made["ContextIdentifier"]
+    http.post(f"/_batchtask/tenants/{ctx}/faults", json={"Match": {"Path": "/x"}, "Status": 500})
+    assert http.delete(f"/_batchtask/tenants/{ctx}").status_code == 204
+    with emulated.client() as client:
+        error_of(client.get(f"/{ctx}/api/v1/BatchTask/1"), 404)
+    error_of(http.get(f"/_batchtask/tenants/{ctx}/faults"), 404)
+    error_of(http.delete(f"/_batchtask/tenants/{ctx}"), 404)
+    error_of(http.delete(f"/_batchtask/tenants/{CTX}"), 400)  # the default tenant stays
+    again = new_tenant(http, "Cust5151")  # a tenant made again starts afresh
+    assert http.get(f"/_batchtask/tenants/{again['ContextIdentifier']}/faults").json() == []
+    assert http.get("/_batchtask/health").json()["Tenants"] == 2

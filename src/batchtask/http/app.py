@@ -153,6 +153,9 @@ def emulator_routes() -> list[BaseRoute]:
     tenant = "/_batchtask/tenants/{ctx}"
     return [
         _plain("/_batchtask/health", GET=emulator.health),
+        _plain("/_batchtask/tenants", POST=emulator.create_tenant),
+        _plain(tenant, DELETE=emulator.delete_tenant),
+        _plain(tenant + "/reset", POST=emulator.reset_tenant),
         _plain(tenant + "/seed", POST=emulator.seed),
         _plain(
             tenant + "/clock",

@@ -110,7 +110,34 @@ def journal_entry(entry: JournalEntry) -> dict[str, Any]:
     }
 
 
+def new_tenant(ctx: str, name: str, password: str, ticket: str, token: str) -> dict[str, Any]:
+    """``POST /_batchtask/tenants``: the tenant and its admin's credentials."""
+    return {
+        "ContextIdentifier": ctx,
+        "Admin": {"Name": name, "Password": password, "Ticket": ticket, "Token": token},
+    }
+
+
 # -- bodies ----------------------------------------------------------------------------------
+
+
+def read_new_tenant(body: Any) -> str | None:
+    """``POST /_batchtask/tenants`` ``{"ContextIdentifier"}`` (optional: generated when absent)."""
+    values = _object(body, "body")
+    _known(values, {"ContextIdentifier"}, "tenant")
+    raw = values.get("ContextIdentifier")
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str):
+        raise InvalidInput("ContextIdentifier must be a string", field="ContextIdentifier")
+    return raw
+
+
+def read_reset(body: Any) -> bool:
+    """``POST …/reset`` ``{"Users": bool}`` (default false)."""
+    values = _object(body, "body")
+    _known(values, {"Users"}, "reset")
+    return _flag(values, "Users", False)
 
 
 def read_clock(body: Any) -> tuple[Any, bool]:
