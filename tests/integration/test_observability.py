@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import logging
 import secrets
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -144,3 +146,38 @@ def test_the_scrape_is_built_off_the_event_loop(server: live.LiveServer) -> None
         registry.unregister(spy)
     assert threads
     assert threads[-1] != "live-server", threads
+
+
+def test_a_client_that_leaves_mid_body_is_counted_as_a_client_abort(
+    server: live.LiveServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 11 #11: a body cut short by the client closing its connection (fewer bytes than its
+    Content-Length) is counted with status 499 (client closed request) and logged as such at
+    info level, without a traceback — neither a 400 nor a 500."""
+    host, port = server.base_url.removeprefix("http://").split(":")
+    token = base64.b64encode(f"alice:{live.PASSWORD}".encode()).decode()
+    caplog.set_level(logging.INFO, logger="batchtask")
+    for _ in range(3):
+        with socket.create_connection((host, int(port))) as sock:
+            sock.sendall(
+                b"POST /api/v1/BatchTask HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                + f"Authorization: Basic {token}\r\n".encode()
+                + b'Content-Length: 1000\r\n\r\n{"Name": "x'
+            )
+    deadline = time.monotonic() + 20
+    while True:
+        text = scrape(server)
+        counted = [line for line in text.splitlines() if 'route="post_batch_task"' in line
+                   and line.startswith("batchtask_http_requests_total")]  # fmt: skip
+        if sum(float(line.rsplit(" ", 1)[1]) for line in counted) >= 3:
+            break
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert counted == [
+        'batchtask_http_requests_total{method="POST",route="post_batch_task",status="499"} 3.0'
+    ]
+    aborts = [r for r in caplog.records if "closed the connection" in r.getMessage()]
+    assert len(aborts) == 3
+    assert all(r.levelno == logging.INFO and r.exc_info is None for r in aborts)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.requests import ClientDisconnect, Request
 
 from batchtask.domain.errors import InvalidInput
-from batchtask.http.errors import BodyTooLarge, UnsupportedMediaType
+from batchtask.http.errors import BodyTooLarge, ClientClosedRequest, UnsupportedMediaType
 from batchtask.http.negotiation import body_kind
 from batchtask.serialisation.json_body import BodyError, parse_json
 from batchtask.serialisation.xml import XmlBodyError, parse_xml
 
 MAX_FORM_FIELDS = 100
+log = logging.getLogger("batchtask.http")
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -21,7 +23,9 @@ async def read_body(request: Request, limit: int) -> bytes:
 
     granian reports a body whose chunked framing is malformed (a bare LF after a chunk size,
     chunk data not followed by CRLF) as a disconnect before the end of the body; that is the
-    client's fault, so it is a 400, not a 500.
+    client's fault, so it is a 400, not a 500. A disconnect before the declared
+    ``Content-Length`` arrived is the client going away: logged at info level and counted as 499
+    (``ClientClosedRequest``), not an error of the server's or a bad request.
     """
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -35,6 +39,14 @@ async def read_body(request: Request, limit: int) -> bytes:
                 raise BodyTooLarge(limit=limit)
             chunks.append(chunk)
     except ClientDisconnect:
+        if declared is not None and declared.isdigit() and size < int(declared):
+            log.info(
+                "client closed the connection after %d of %s body bytes (%s %s)",
+                size, declared, request.method, request.url.path,
+            )  # fmt: skip
+            raise ClientClosedRequest(
+                "The client closed the connection before the body was complete", field="body"
+            ) from None
         raise InvalidInput("The request body ended early or is malformed", field="body") from None
     return b"".join(chunks)
 

@@ -27,6 +27,7 @@ STATUS: dict[str, int] = {
     "body_timeout": 408,
     "conflict": 409,
     "body_too_large": 413,
+    "client_closed_request": 499,
     "unsupported_media_type": 415,
     "throttled": 429,
     "storage_unavailable": 503,
@@ -109,6 +110,16 @@ class UnsupportedMediaType(DomainError):
     code = "unsupported_media_type"
     error_type = "SoUnsupportedMediaTypeException"
     resource = "SR_ERROR_UNSUPPORTED_MEDIA_TYPE"
+
+
+class ClientClosedRequest(InvalidInput):
+    """The client closed the connection before its request body was complete.
+
+    Nobody reads the answer; the status (nginx's 499) is for ``/metrics`` and the log, so a
+    client going away is neither a 400 nor a 500 (issue 11 #11).
+    """
+
+    code = "client_closed_request"
 
 
 class BodyTimeout(DomainError):
