@@ -42,9 +42,21 @@ class CarrierInput:
     request: str | None = None
 
 
+def no_nul(name: str, value: str) -> str:
+    """``value``, or a 400 naming ``name`` when it holds a NUL character.
+
+    PostgreSQL cannot store NUL in text and SQLite can: refusing it where input is read makes both
+    engines answer alike, naming the field (issue 11 #11).
+    """
+    if "\x00" in value:
+        raise InvalidInput(f"{name} must not contain NUL characters", field=name)
+    return value
+
+
 def _text(name: str, value: Any) -> str:
     if not isinstance(value, str):
         raise InvalidInput(f"{name} must be a string", field=name)
+    no_nul(name, value)
     limit = FIELD_LENGTHS.get(name, 0)
     if limit and len(value) > limit:
         raise InvalidInput(f"{name} is longer than {limit} characters", field=name, limit=limit)
@@ -100,6 +112,8 @@ def _parameters(value: Any) -> dict[str, str]:
         item = "" if given is None else given
         if not isinstance(key, str) or not isinstance(item, str):
             raise InvalidInput("ParameterObject values must be strings", field="ParameterObject")
+        no_nul("ParameterObject", key)
+        no_nul("ParameterObject", item)
         if len(key) > MAX_PARAMETER_LENGTH or len(item) > MAX_PARAMETER_LENGTH:
             raise InvalidInput(
                 f"ParameterObject keys and values are at most {MAX_PARAMETER_LENGTH} characters",

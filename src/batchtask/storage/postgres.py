@@ -257,6 +257,8 @@ def _wrap(exc: Exception) -> Exception:
     if isinstance(exc, _UNAVAILABLE):
         return StorageUnavailable(str(exc))
     if isinstance(exc, asyncpg.exceptions.DataError | asyncpg.exceptions.ProgramLimitExceededError):
-        # A value the database cannot hold (too long to index, out of range): the client's input.
-        return InvalidInput(f"a value is too large for the database: {type(exc).__name__}")
+        # A value the database cannot hold (too long to index, out of range, a NUL): the client's
+        # input. Inputs are checked where they are read (naming the field); this is the net
+        # behind them, and names no driver class.
+        return InvalidInput("a value cannot be stored: too long, out of range or not text")
     return exc

@@ -31,7 +31,7 @@ from batchtask.http.respond import headers_of, json_response, query_of
 from batchtask.http.routes.batch_task import caller, draft_of, options_for, path_id, update_of
 from batchtask.serialisation import admin as shapes
 from batchtask.serialisation.carrier import batch_task_info
-from batchtask.serialisation.carrier_input import read_carrier, read_int
+from batchtask.serialisation.carrier_input import no_nul, read_carrier, read_int
 from batchtask.serialisation.odata_filter import parse_filter, parse_order_by
 from batchtask.services.admin import TaskStory
 from batchtask.services.container import Services
@@ -65,6 +65,7 @@ def selection_of(
     """A ``filter`` (the §7 ``$filter`` grammar) and free text, with the request's zone."""
     if len(text) > MAX_TEXT:
         raise InvalidInput(f"q is longer than {MAX_TEXT} characters", field="q")
+    no_nul("q", text)
     try:
         node = parse_filter(filter_text) if filter_text and filter_text.strip() else None
     except FilterError as exc:

@@ -38,7 +38,7 @@ from batchtask.http.routes.batch_task import (
     update_of,
 )
 from batchtask.serialisation.carrier import batch_task_info
-from batchtask.serialisation.carrier_input import read_carrier, read_int
+from batchtask.serialisation.carrier_input import no_nul, read_carrier, read_int
 from batchtask.services.container import Services
 from batchtask.services.tasks import Found
 
@@ -131,7 +131,7 @@ class Call:
             return ""
         if not isinstance(raw, str):
             raise InvalidInput(f"{name} must be a string", field=name)
-        return raw
+        return no_nul(name, raw)
 
 
 async def _parameters(request: Request, ctx: Services) -> dict[str, Any]:
