@@ -17,12 +17,12 @@ def test_the_fixtures_under_pytest_xdist() -> None:
     """Two workers, each with its own emulator, every test with its own tenant: all pass."""
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-n", "2", "-v", "-p", "no:cacheprovider",
-         "tests/plugin"],
+         "tests/plugin", "tests/guide/test_integration_example.py"],
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
-    assert "8 passed" in output, output
+    assert "9 passed" in output, output
     assert "[gw0]" in output
     assert "[gw1]" in output
 
