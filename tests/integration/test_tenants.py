@@ -13,9 +13,11 @@ import pytest
 
 from batchtask.client import Client
 from batchtask.client.errors import Unauthorized
+from batchtask.domain.task import TaskOutcome
 from batchtask.domain.tenant import TenantNotFound
-from batchtask.domain.user import Role
+from batchtask.domain.user import AuthMethod, Principal, Role
 from batchtask.services.container import Services
+from batchtask.services.tasks import TaskDraft
 from batchtask.services.tenants import TenantDirectory
 from tests.conftest import FakeClock
 from tests.integration.conftest import PASSWORD, LiveServer, prepare_database, run_server
@@ -241,3 +243,36 @@ def test_console_under_the_tenant_prefix(live: LiveServer) -> None:
         xsrf = {"Cookie": cookie, "X-XSRF-TOKEN": session["XSRF-TOKEN"]}
         assert other.get("/CustU/admin/api/tasks", headers=xsrf).status_code == 200
         assert other.get("/CustV/admin/api/tasks", headers=xsrf).status_code == 401
+
+
+def test_files_do_not_cross(live: LiveServer) -> None:
+    """Each tenant's task files live in its own folder: task 1 of one tenant never serves the
+    file of task 1 of another, and removing a tenant removes its files."""
+    add_tenants(live, "CustF", "CustG")
+    tickets = {name: ticket_of(live, name) for name in ("CustF", "CustG")}
+
+    async def prepare() -> Path:
+        folders = []
+        for name in ("CustF", "CustG"):
+            services = await directory(live).get(name)
+            user = await services.users.get("boss")
+            principal = Principal(user, AuthMethod.basic)
+            task_id = await services.tasks.create(principal, TaskDraft(name="export"))
+            await services.store.tasks.record_outcome(
+                task_id, TaskOutcome(file_name="report.csv"), now=live.clock.now(), actor="test"
+            )
+            folders.append(services.settings.files_path)
+        assert folders[0] != folders[1]
+        (folders[0] / "1").mkdir(parents=True)
+        (folders[0] / "1" / "report.csv").write_text("of CustF")
+        return folders[0]
+
+    folder = live.run(prepare())
+    with live.client() as http:
+        mine = http.get("/CustF/admin/api/tasks/1/file", headers=auth(tickets["CustF"]))
+        assert mine.status_code == 200
+        assert mine.text == "of CustF"
+        other = http.get("/CustG/admin/api/tasks/1/file", headers=auth(tickets["CustG"]))
+        assert other.status_code == 404
+    live.run(directory(live).remove("CustF"))
+    assert not folder.exists()
