@@ -137,7 +137,9 @@ class TenantDirectory:
 
         ``InvalidInput`` for a name that cannot be a ContextIdentifier, ``Conflict`` when taken.
         """
-        name = check_context_identifier(context_identifier or await self._new_name())
+        if context_identifier is None:
+            context_identifier = await self._new_name()
+        name = check_context_identifier(context_identifier)
         key = tenant_key(name)
         if key == self._default_key:
             raise Conflict(f"tenant {name!r} exists")
