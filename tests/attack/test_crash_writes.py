@@ -89,7 +89,7 @@ async def round_of_writes(
         asyncio.create_task(writer(stack.base, auth, n, serials, sent, acknowledged, stop))
         for n in range(WRITERS)
     ]
-    await asyncio.sleep(rng.uniform(0.05, 0.3))  # the kill instant (chaos), not a verdict
+    await asyncio.sleep(rng.uniform(0.05, 0.3))  # sleep-ok: the kill instant (chaos), no verdict
     kill_hard(stack.server)
     stop.set()
     await asyncio.wait_for(asyncio.gather(*writers), 30)

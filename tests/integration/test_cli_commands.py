@@ -67,7 +67,9 @@ def test_user_add_list_passwd_and_remove(db: str, capsys: pytest.CaptureFixture[
     assert "ann" in out
     assert "Ann A." in out
     assert "bo" in out
-    code, out, _ = run(capsys, "user", "passwd", "bo", "--password", "password three", "--database", db)
+    code, out, _ = run(
+        capsys, "user", "passwd", "bo", "--password", "password three", "--database", db
+    )
     assert (code, out.strip()) == (
         0,
         "password changed for bo; their tickets and sessions are revoked",
