@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.e2e.test_cli_and_serve import cli, serve
+from tests.e2e.test_worker import worker
 
 pytestmark = pytest.mark.e2e
 
@@ -69,3 +70,36 @@ def test_tenant_commands_and_serve(tmp_path: Path) -> None:
     assert not (tmp_path / "batchtask.db.tenants" / "cust12345.sqlite3").exists()
     gone = cli("tenant", "remove", "Cust12345", database=database, check=False)
     assert gone.returncode == 1
+
+
+def _state(database: str, tenant: str) -> str:
+    """Task 1's state in ``tenant``, read by the CLI."""
+    shown = cli("task", "show", "1", "--tenant", tenant, database=database).stdout
+    found = re.search(r"\b(New|Aquired|Started|Succeeded|Failed)\b", shown)
+    return found.group(1) if found else ""
+
+
+def test_worker_serves_every_tenant_and_one_with_tenant(tmp_path: Path) -> None:
+    """``batchtask worker`` runs the tasks of a tenant added after it started (its re-scan);
+    ``--tenant`` serves that tenant alone."""
+    database = f"sqlite:///{tmp_path / 'batchtask.db'}"
+    cli("tenant", "add", "CustW", database=database)
+    with worker(database, "--tenant", "CustW") as only:
+        assert sum(" ready (" in line for line in only.lines) == 1
+        cli("task", "start", "batchtask.sleep", "--param", "seconds=0", database=database)
+        cli("task", "start", "batchtask.sleep", "--param", "seconds=0", "--tenant", "CustW",
+            database=database)  # fmt: skip
+        deadline = time.monotonic() + 30
+        while _state(database, "CustW") != "Succeeded" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _state(database, "CustW") == "Succeeded"
+        assert "New" in cli("task", "show", "1", database=database).stdout  # not its tenant
+    with worker(database) as every:
+        cli("tenant", "add", "CustLate", database=database)
+        cli("task", "start", "batchtask.sleep", "--param", "seconds=0", "--tenant", "CustLate",
+            database=database)  # fmt: skip
+        deadline = time.monotonic() + 30
+        while _state(database, "CustLate") != "Succeeded" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _state(database, "CustLate") == "Succeeded"
+        assert any("of CustLate ready" in line for line in every.lines)
