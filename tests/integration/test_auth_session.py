@@ -278,6 +278,33 @@ class TestXsrfAttackList:
         origin = live.base_url
         assert_authenticated(session_get(live, session, xsrf, Origin=origin))
 
+    def test_an_origin_of_another_scheme_is_403(self, live: LiveServer) -> None:
+        """Issue 11 #11: the origin's scheme counts too — ``https://`` + this host and port is
+        another origin than this ``http://`` service, and a login from it is refused as well (case
+        does not count)."""
+        _, session, xsrf = login(live, "alice")
+        origin = live.base_url.replace("http://", "https://")
+        assert_forbidden(session_get(live, session, xsrf, Origin=origin))
+        assert_authenticated(session_get(live, session, xsrf, Origin=live.base_url.upper()))
+        response = request(
+            live, "POST", "/login", json={"username": "alice", "password": PASSWORD},
+            headers={"Origin": origin},
+        )  # fmt: skip
+        assert response.status_code == 403
+
+    def test_a_tls_proxy_passes_its_scheme(self, live: LiveServer) -> None:
+        """Behind a proxy that ends TLS, ``X-Forwarded-Proto: https`` makes the ``https://``
+        origin the service's own (a cross-site page cannot send that header: it is not one a
+        CORS preflight allows)."""
+        _, session, xsrf = login(live, "alice")
+        origin = live.base_url.replace("http://", "https://")
+        assert_authenticated(
+            session_get(live, session, xsrf, Origin=origin, **{"X-Forwarded-Proto": "https"})
+        )
+        assert_forbidden(
+            session_get(live, session, xsrf, Origin=live.base_url, **{"X-Forwarded-Proto": "https"})
+        )
+
     @pytest.mark.parametrize("site", ["cross-site", "same-site", "CROSS-SITE"])
     def test_d14_cross_site_fetch_metadata_is_403(self, live: LiveServer, site: str) -> None:
         """D14: ``Sec-Fetch-Site: cross-site`` or ``same-site`` → 403 (decisions.md, Go's rule)."""

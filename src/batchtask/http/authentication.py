@@ -71,8 +71,19 @@ def _cross_site(headers: RequestHeaders) -> bool:
     origin = origin.strip()
     if origin == "null":
         return True
-    host = origin.split("://", 1)[-1].rstrip("/")
-    return host.lower() != (headers.host or "").strip().lower()
+    scheme, separator, authority = origin.lower().partition("://")
+    if not separator:
+        return True
+    own = (headers.forwarded_proto or headers.scheme).split(",", 1)[0].strip().lower()
+    return scheme != own or _authority(authority.rstrip("/"), scheme) != _authority(
+        (headers.host or "").strip().lower(), own
+    )
+
+
+def _authority(host: str, scheme: str) -> str:
+    """``host[:port]`` without the scheme's default port (browsers leave it out of ``Origin``)."""
+    default = {"http": ":80", "https": ":443"}.get(scheme)
+    return host[: -len(default)] if default and host.endswith(default) else host
 
 
 async def authenticate(headers: RequestHeaders, address: str, auth: Authenticator) -> Principal:

@@ -52,7 +52,7 @@ class FastLane:
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
-        headers = RequestHeaders.from_scope(scope["headers"])
+        headers = RequestHeaders.from_scope(scope["headers"], scope.get("scheme", "http"))
         client = scope.get("client")
         status, raw, body = await read_task(
             ctx, headers, segment=segment,

@@ -22,6 +22,7 @@ _WANTED = {
     b"sec-fetch-site": "sec_fetch_site",
     b"host": "host",
     b"content-type": "content_type",
+    b"x-forwarded-proto": "forwarded_proto",
 }
 
 
@@ -43,11 +44,15 @@ class RequestHeaders:
     sec_fetch_site: str | None = None
     host: str | None = None
     content_type: str | None = None
+    #: ``X-Forwarded-Proto`` of a proxy that ends TLS in front of the service.
+    forwarded_proto: str | None = None
+    #: The scheme the request arrived with (``scope["scheme"]``; not a header).
+    scheme: str = "http"
 
     @classmethod
-    def from_scope(cls, raw: list[tuple[bytes, bytes]]) -> RequestHeaders:
+    def from_scope(cls, raw: list[tuple[bytes, bytes]], scheme: str = "http") -> RequestHeaders:
         """Collect from ``scope["headers"]`` (names arrive lower-cased)."""
-        headers = cls()
+        headers = cls(scheme=scheme)
         for name, value in raw:
             attribute = _WANTED.get(name)
             if attribute is None:

@@ -26,7 +26,9 @@ def headers_of(request: Request) -> RequestHeaders:
     """The request's headers, parsed once and kept on the request."""
     parsed: RequestHeaders | None = request.scope.get("batchtask.headers")
     if parsed is None:
-        parsed = RequestHeaders.from_scope(request.scope["headers"])
+        parsed = RequestHeaders.from_scope(
+            request.scope["headers"], request.scope.get("scheme", "http")
+        )
         request.scope["batchtask.headers"] = parsed
     return parsed
 

@@ -199,6 +199,9 @@ class TestAuthenticate:
             {"origin": "https://evil.example"},
             {"origin": "null"},
             {"origin": "http://app.example.evil"},
+            {"origin": "https://app.example"},  # issue 11 #11: another scheme, another origin
+            {"origin": "http://app.example", "scheme": "https"},
+            {"origin": "app.example"},
         ],
     )
     def test_cross_site_session_is_forbidden(self, fields: dict[str, Any]) -> None:
@@ -215,8 +218,10 @@ class TestAuthenticate:
             {},
             {"sec_fetch_site": "same-origin"},
             {"sec_fetch_site": "none"},
-            {"origin": "https://app.example"},
-            {"origin": "https://APP.example/"},
+            {"origin": "http://app.example"},
+            {"origin": "https://APP.example/", "scheme": "https"},
+            {"origin": "https://app.example", "forwarded_proto": "https"},
+            {"origin": "http://app.example:80"},
         ],
     )
     def test_same_origin_session_passes_to_the_token_check(self, fields: dict[str, Any]) -> None:
