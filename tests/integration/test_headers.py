@@ -209,3 +209,31 @@ def test_vary_is_on_every_response(server: LiveServer) -> None:
             assert response.headers["vary"] == (
                 "Accept, Accept-Language, SO-Language, SO-Culture, SO-TimeZone"
             )
+
+
+def test_every_authenticated_answer_is_no_store(server: LiveServer) -> None:
+    """Issue 11 #11: answers carry the caller's rights and live task state, so none may be kept by
+    a cache: ``Cache-Control: no-store`` on every 200 of the API — the fast lane's task read, the
+    framework's lists, agents and writes, streamed lists — as on its errors."""
+    task_id = make_task(server, "alice")
+    alice = basic("alice")
+    agent = "/api/v1/Agents/Batch/"
+    with server.client() as client:
+        answers = {
+            "task (fast lane)": client.get(f"/api/v1/BatchTask/{task_id}", headers=alice),
+            "task (XML)": client.get(f"/api/v1/BatchTask/{task_id}?$format=xml", headers=alice),
+            "state list": client.get("/api/v1/BatchTask/All", headers=alice),
+            "archive list": client.get("/api/v1/BatchTask", headers=alice),
+            "post": client.post("/api/v1/BatchTask", json={"Name": "x"}, headers=alice),
+            "put": client.put(
+                f"/api/v1/BatchTask/{task_id}", json={"Description": "d"}, headers=alice
+            ),
+            "agent": client.post(agent + "GetBatchTaskInfo", json={"Id": task_id}, headers=alice),
+            "agent list": client.post(
+                agent + "GetBatchTaskInfosByAssociates", json={}, headers=alice
+            ),
+            "admin api": client.get("/admin/api/tasks", headers=alice),
+        }
+    for name, response in answers.items():
+        assert response.status_code == 200, (name, response.text)
+        assert response.headers.get("cache-control") == "no-store", name

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 __all__ = [
+    "CACHE_CONTROL",
     "JSON",
     "PRODUCIBLE",
     "VARY",
@@ -69,6 +70,10 @@ XML = PRODUCIBLE[4]
 
 VARY = "Accept, Accept-Language, SO-Language, SO-Culture, SO-TimeZone"
 """The ``Vary`` header of every response: all the headers that change its bytes."""
+
+CACHE_CONTROL = "no-store"
+"""The ``Cache-Control`` of every API answer: it carries the caller's rights and live task state,
+so no cache may keep it (issue 11 #11; errors and the admin API say the same)."""
 
 _FORMATS = {"json": JSON, "xml": XML}
 _CACHED_HEADER_LIMIT = 512

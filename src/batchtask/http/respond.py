@@ -11,7 +11,7 @@ from starlette.responses import Response, StreamingResponse
 from batchtask.domain.errors import DomainError
 from batchtask.http.errors import error_response_parts
 from batchtask.http.headers import RequestHeaders
-from batchtask.http.negotiation import VARY, MediaType
+from batchtask.http.negotiation import CACHE_CONTROL, VARY, MediaType
 from batchtask.http.query_string import Query, parse_query
 from batchtask.http.request_options import media_type, translator
 from batchtask.http.tenancy import PREFIX_KEY, SERVICES
@@ -83,7 +83,11 @@ def wire_response(
     return Response(
         body,
         status_code=status,
-        headers={"content-type": media.content_type.decode(), "vary": VARY},
+        headers={
+            "content-type": media.content_type.decode(),
+            "vary": VARY,
+            "cache-control": CACHE_CONTROL,
+        },
     )
 
 
@@ -118,7 +122,12 @@ async def wire_list_response(
         yield chunks.end()
 
     return StreamingResponse(
-        body(), headers={"content-type": media.content_type.decode(), "vary": VARY}
+        body(),
+        headers={
+            "content-type": media.content_type.decode(),
+            "vary": VARY,
+            "cache-control": CACHE_CONTROL,
+        },
     )
 
 

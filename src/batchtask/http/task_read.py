@@ -15,7 +15,7 @@ from batchtask.domain.errors import DomainError
 from batchtask.http.authentication import authenticate
 from batchtask.http.errors import RouteNotFound, error_response_parts
 from batchtask.http.headers import RequestHeaders
-from batchtask.http.negotiation import VARY
+from batchtask.http.negotiation import CACHE_CONTROL, VARY
 from batchtask.http.query_string import Query
 from batchtask.http.request_options import media_type, render_options, translator
 from batchtask.http.task_id import parse_task_id
@@ -24,6 +24,7 @@ from batchtask.services.container import Services
 
 log = logging.getLogger("batchtask.http")
 _VARY = VARY.encode()
+_CACHE_CONTROL = CACHE_CONTROL.encode()
 
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
 
@@ -71,4 +72,12 @@ async def read_task(
         return unexpected_error(
             "GET", path, exc, headers, query, basic_enabled=ctx.settings.basic_auth
         )
-    return 200, [(b"content-type", media.content_type), (b"vary", _VARY)], body
+    return (
+        200,
+        [
+            (b"content-type", media.content_type),
+            (b"vary", _VARY),
+            (b"cache-control", _CACHE_CONTROL),
+        ],
+        body,
+    )

@@ -483,7 +483,7 @@ def security(basic_auth: bool) -> list[Schema]:
 # ---------------------------------------------------------------------------------------- paths
 
 
-OK_HEADERS = {"Vary": VARY_HEADER}
+OK_HEADERS = {"Vary": VARY_HEADER, "Cache-Control": NO_STORE}
 NO_CONTENT = {"description": "Done; no body."}
 
 
