@@ -22,7 +22,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Protocol
 
 from batchtask.domain.errors import Conflict, InvalidInput
@@ -35,6 +37,10 @@ from batchtask.domain.tenant import (
 from batchtask.services.container import Services
 
 log = logging.getLogger("batchtask.tenants")
+
+#: Seconds an open tenant is served without reading its registration again (another process may
+#: have removed it).
+REVALIDATE = 5.0
 
 Opened = Callable[[str, Services], Awaitable[None]]
 Reset = Callable[[str, Services, bool], Awaitable[None]]
@@ -76,6 +82,8 @@ class TenantDirectory:
         self._open: dict[str, Services] = {self._default_key: default}
         self._names: dict[str, str] = {self._default_key: self.default_context}
         self._locks: dict[str, asyncio.Lock] = {}
+        #: Per open tenant (not the default): its registration's ``created`` and when it was read.
+        self._seen: dict[str, tuple[datetime | None, float]] = {}
         self._on_open: list[Opened] = []
         self._on_close: list[Opened] = []
         self._on_reset: list[Reset] = []
@@ -103,23 +111,44 @@ class TenantDirectory:
     # -- lookups ----------------------------------------------------------------------------------
 
     def cached(self, context_identifier: str) -> Services | None:
-        """The tenant's services if it is open (the hot path of every request: a dict lookup)."""
-        return self._open.get(context_identifier.lower())
+        """The tenant's services if it is open and its registration was confirmed within
+        ``REVALIDATE`` seconds (the hot path of every request: two dict lookups); else ``None``
+        (then :meth:`get` confirms it)."""
+        key = context_identifier.lower()
+        found = self._open.get(key)
+        if found is None or key == self._default_key:
+            return found
+        if time.monotonic() - self._seen[key][1] > REVALIDATE:
+            return None
+        return found
 
     async def get(self, context_identifier: str) -> Services:
-        """The tenant's services, opened on first use; ``TenantNotFound`` for an unknown one."""
+        """The tenant's services, opened on first use; ``TenantNotFound`` for an unknown one.
+
+        An open tenant's registration is read again at most every ``REVALIDATE`` seconds: a
+        tenant another process removed (or removed and created again) is closed here too.
+        """
         key = tenant_key(context_identifier)
-        found = self._open.get(key)
+        found = self.cached(key)
         if found is not None:
             return found
         async with self._lock(key):
-            found = self._open.get(key)
+            found = self.cached(key)
             if found is not None:
                 return found
             info = await self.default.store.tenants.find(key)
+            stale = self._open.get(key)
+            if stale is not None and (info is None or info.created != self._seen[key][0]):
+                self._open.pop(key)
+                self._seen.pop(key)
+                await self._closing(self._names.pop(key), stale)
+                stale = None
             if info is None or self._closed:
                 raise TenantNotFound(context_identifier)
-            return await self._opening(info.context_identifier)
+            if stale is not None:
+                self._seen[key] = (info.created, time.monotonic())
+                return stale
+            return await self._opening(info)
 
     async def list(self) -> list[TenantInfo]:
         """Every tenant, the default one first (its ``created`` is ``None``)."""
@@ -150,8 +179,9 @@ class TenantDirectory:
             except Conflict:
                 raise Conflict(f"tenant {name!r} exists") from None
             try:
+                stored = await self.default.store.tenants.find(key)  # as the database keeps it
                 await self._provisioner.create(name)
-                await self._opening(name)
+                await self._opening(stored or info)
             except BaseException:
                 await self.default.store.tenants.remove(key)
                 raise
@@ -169,6 +199,7 @@ class TenantDirectory:
                 raise TenantNotFound(context_identifier)
             services = self._open.pop(key, None)
             self._names.pop(key, None)
+            self._seen.pop(key, None)
             if services is not None:
                 await self._closing(info.context_identifier, services)
             await self.default.store.tenants.remove(key)
@@ -189,6 +220,7 @@ class TenantDirectory:
         self._closed = True
         for key in [k for k in self._open if k != self._default_key]:
             services = self._open.pop(key)
+            self._seen.pop(key, None)
             await self._closing(self._names.pop(key), services)
 
     async def open_all(self) -> None:
@@ -207,17 +239,20 @@ class TenantDirectory:
             lock = self._locks[key] = asyncio.Lock()
         return lock
 
-    async def _opening(self, name: str) -> Services:
+    async def _opening(self, info: TenantInfo) -> Services:
+        name = info.context_identifier
         services = await self._provisioner.open(name)
-        key = tenant_key(name)
+        key = info.key
         self._open[key] = services
         self._names[key] = name
+        self._seen[key] = (info.created, time.monotonic())
         try:
             for callback in self._on_open:
                 await callback(name, services)
         except BaseException:
             self._open.pop(key, None)
             self._names.pop(key, None)
+            self._seen.pop(key, None)
             await self._provisioner.close(services)
             raise
         return services

@@ -14,6 +14,7 @@ from batchtask.bootstrap import TenantProvisioning, close_services, open_directo
 from batchtask.config import Settings
 from batchtask.domain.errors import Conflict, InvalidInput
 from batchtask.domain.tenant import TenantNotFound, check_context_identifier
+from batchtask.services import tenants as tenants_module
 from batchtask.services.container import Services
 from batchtask.services.tenants import TenantDirectory
 
@@ -147,3 +148,38 @@ def test_tenant_settings() -> None:
     assert other.context_identifier == "CustA"
     assert other.database_url == "sqlite:////data/bt.db.tenants/custa.sqlite3"
     assert str(other.files_path) == "/data/files.tenants/custa"
+
+
+async def test_a_tenant_removed_by_another_process_is_closed_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two directories on one database, as two server processes: what one removes (or removes
+    and creates again) the other stops serving once it reads the registration again."""
+    monkeypatch.setattr(tenants_module, "REVALIDATE", 0.0)
+    base = settings(tmp_path)
+    one, two = await open_directory(base), await open_directory(base)
+    closed: list[str] = []
+
+    async def closing(ctx: str, services: Services) -> None:
+        closed.append(ctx)
+
+    two.on_close(closing)
+    try:
+        await one.add("CustP")
+        first = await two.get("CustP")
+        assert await two.get("custp") is first  # still registered: the same services
+        await one.remove("CustP")
+        with pytest.raises(TenantNotFound):
+            await two.get("CustP")
+        assert closed == ["CustP"]
+        await one.add("CustP")
+        second = await two.get("CustP")
+        assert second is not first
+        await one.remove("CustP")
+        await one.add("CustP")  # removed and created again: a new registration
+        assert await two.get("CustP") is not second
+        assert closed == ["CustP", "CustP"]
+    finally:
+        for directory in (one, two):
+            await directory.close()
+            await close_services(directory.default)
