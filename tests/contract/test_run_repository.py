@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -409,6 +409,35 @@ class TestRetention:
         assert task is not None
         assert task.run_after == clock.now() + timedelta(seconds=60)
         assert await claim(store, clock, list(ids.values())) == []
+
+    async def test_a_periodic_task_is_never_due_more_than_an_interval_ahead(
+        self, store: Store, clock: FakeClock
+    ) -> None:
+        """A clock moved back a day (the emulator's tenant clock) pulls the waiting task in, and
+        after a run "in the future" the next one is due at once."""
+        ids = await store.runs.register([DefinitionPolicy("test.periodic")], now=clock.now())
+
+        async def ensure(now: datetime) -> int | None:
+            return await store.runs.ensure_periodic(
+                "test.periodic", interval=60, now=now, description="d", actor="w"
+            )
+
+        later = clock.now() + timedelta(days=1)
+        waiting = await ensure(later)
+        assert waiting is not None
+        assert await ensure(clock.now()) is None  # one pending: no second one
+        task = await store.tasks.get(waiting)
+        assert task is not None
+        assert task.run_after == clock.now() + timedelta(seconds=60)
+        clock.advance(60)
+        (attempt,) = await claim(store, clock, list(ids.values()))
+        await store.runs.finish(attempt, Completion(S.Succeeded), now=clock.now())
+        earlier = clock.now() - timedelta(days=2)
+        following = await ensure(earlier)
+        assert following is not None
+        task = await store.tasks.get(following)
+        assert task is not None
+        assert task.run_after == earlier
 
 
 class TestListen:

@@ -594,3 +594,47 @@ def test_delete_tenant_removes_everything_of_it(emulated: LiveServer, http: http
     again = new_tenant(http, "Cust5151")  # a tenant made again starts afresh
     assert http.get(f"/_batchtask/tenants/{again['ContextIdentifier']}/faults").json() == []
     assert http.get("/_batchtask/health").json()["Tenants"] == 2
+
+
+def retention_runs(http: httpx.Client) -> list[dict[str, Any]]:
+    """The retention system tasks, as the admin API lists them."""
+    answer = http.get(
+        "/admin/api/tasks", params={"filter": "DefinitionName eq 'batchtask.retention'"}
+    )
+    assert answer.status_code == 200, answer.text
+    tasks: list[dict[str, Any]] = answer.json()["Tasks"]
+    return tasks
+
+
+def retention_ran_since(http: httpx.Client, moment: str) -> bool:
+    """A retention run started at ``moment`` or later (tenant time) and none is left running."""
+    runs = retention_runs(http)
+    busy = any(run["State"] in ("Aquired", "Started") for run in runs)
+    done = any(run["State"] == "Succeeded" and run["LastStarted"] >= moment for run in runs)
+    return done and not busy
+
+
+def test_retention_follows_the_tenant_clock(
+    database_url: str, clock: FakeClock, tmp_path: Path
+) -> None:
+    """Finished tasks are purged once the *tenant's* clock passes their TTL, not the machine's."""
+    for running in start(
+        database_url, clock, tmp_path, retention_succeeded=3600, retention_interval=60
+    ):
+        with running.client(headers=basic("admin")) as http:
+            purged_by_the_tenant_clock(http)
+
+
+def purged_by_the_tenant_clock(http: httpx.Client) -> None:
+    http.put(f"{BASE}/clock", json={"Now": "2024-03-01T09:00:00Z"})
+    http.put(f"{BASE}/definitions/Acme.Quick", json={"Result": "done"})
+    task_id = post(http, "Acme.Quick")
+    until(lambda: task(http, task_id)["State"] == "Succeeded", "the success")
+    http.post(f"{BASE}/clock/advance", json={"Seconds": 1800})
+    until(lambda: retention_ran_since(http, "2024-03-01T09:30"), "retention at 09:30")
+    assert http.get(f"/api/v1/BatchTask/{task_id}").status_code == 200  # half its TTL: kept
+    http.post(f"{BASE}/clock/advance", json={"Seconds": 3600})
+    until(
+        lambda: http.get(f"/api/v1/BatchTask/{task_id}").status_code == 404,
+        "retention to purge the task",
+    )

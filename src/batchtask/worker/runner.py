@@ -239,6 +239,8 @@ class Worker:
         self._hurry = asyncio.Event()
         self._grace = config.shutdown_grace
         self.ready = asyncio.Event()
+        #: Schedulings after clock changes still running (kept so they are not collected).
+        self._rescheduling: set[asyncio.Task[None]] = set()
 
     @property
     def owner(self) -> str:
@@ -329,6 +331,23 @@ class Worker:
     def definitions_changed(self) -> None:
         """The registry gained or lost a definition (a scripted one): register and claim anew."""
         self._wakeup.poke()
+
+    def clock_moved(self) -> None:
+        """The clock jumped (the emulator's tenant clock was set or advanced): schedule the
+        periodic tasks for the new time now, then claim what has become due."""
+        if self._closing or not self.ready.is_set():
+            return
+
+        async def reschedule() -> None:
+            try:
+                await self._scheduler.tick()
+            except Exception as exc:  # the next regular tick tries again
+                log.warning("scheduling periodic tasks after a clock change failed: %s", exc)
+            self._wakeup.poke()
+
+        task = asyncio.get_running_loop().create_task(reschedule(), name="batchtask-clock")
+        self._rescheduling.add(task)
+        task.add_done_callback(self._rescheduling.discard)
 
     async def _claim_loop(self, definition_ids: list[int]) -> None:
         delay = self.config.poll_interval

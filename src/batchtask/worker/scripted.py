@@ -16,6 +16,7 @@ import asyncio
 from datetime import timedelta
 
 from batchtask.domain.clock import Clock
+from batchtask.services.emulator.clock import TenantClock
 from batchtask.services.emulator.scripts import ScriptBook, ScriptOutcome
 from batchtask.worker.context import TaskContext
 from batchtask.worker.errors import TaskFailed
@@ -56,7 +57,11 @@ def scripted_definition(name: str, scripts: ScriptBook, clock: Clock) -> Definit
 
 
 def follow_scripts(worker: Worker, scripts: ScriptBook, clock: Clock) -> None:
-    """Keep ``worker``'s definitions in step with the tenant's scripts from now on."""
+    """Keep ``worker``'s definitions in step with the tenant's scripts from now on, and (with the
+    tenant's ``TenantClock``) its periodic tasks with the clock: a set or an advance schedules
+    them for the new time at once, so retention follows the tenant clock."""
+    if isinstance(clock, TenantClock):
+        clock.on_change(worker.clock_moved)
 
     def changed(name: str) -> None:
         if scripts.get(name) is None:

@@ -12,6 +12,7 @@ while the event loop changes it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -37,6 +38,16 @@ class TenantClock:
         #: The clock this one is set against (the machine's; a test's fake one in our tests).
         self.real = real
         self._state = _State()
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` after every set, advance and reset (the worker re-schedules)."""
+        self._listeners.append(listener)
+
+    def _changed(self, state: _State) -> None:
+        self._state = state
+        for listener in self._listeners:
+            listener()
 
     def now(self) -> datetime:
         """The tenant's current time, aware UTC."""
@@ -61,9 +72,9 @@ class TenantClock:
             raise ImpossibleClock("Now must carry a time zone offset (for example Z)")
         moment = self.now() if at is None else at.astimezone(UTC)
         if frozen:
-            self._state = _State(frozen_at=moment)
+            self._changed(_State(frozen_at=moment))
         else:
-            self._state = _State(offset=moment - self.real.now())
+            self._changed(_State(offset=moment - self.real.now()))
 
     def advance(self, seconds: float) -> None:
         """Move the clock forward; a frozen one stays frozen at the new time."""
@@ -73,13 +84,15 @@ class TenantClock:
         try:
             step = timedelta(seconds=seconds)
             _ = self.now() + step  # a clock past the year 9999 is refused here
-            if state.frozen_at is not None:
-                self._state = _State(frozen_at=state.frozen_at + step)
-            else:
-                self._state = _State(offset=state.offset + step)
+            moved = (
+                _State(frozen_at=state.frozen_at + step)
+                if state.frozen_at is not None
+                else _State(offset=state.offset + step)
+            )
         except OverflowError:
             raise ImpossibleClock("the clock would pass the year 9999") from None
+        self._changed(moved)
 
     def reset(self) -> None:
         """Back to real time."""
-        self._state = _State()
+        self._changed(_State())

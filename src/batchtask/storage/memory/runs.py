@@ -373,6 +373,10 @@ class MemoryRunRepository:
         t = self._t
         definition = definition_id(t, name, now, CancellationBehaviour.CanCancel)
         mine = [row for row in t.tasks.values() if row.definition_id == definition]
+        latest = now + timedelta(seconds=interval)
+        for row in mine:  # never due more than one interval from now (a clock moved back)
+            if row.state is S.New and row.run_after is not None and row.run_after > latest:
+                row.run_after = latest
         if any(row.state in (S.New, *_HELD) for row in mine):
             return None
         system = [
@@ -381,7 +385,8 @@ class MemoryRunRepository:
             if row.registered_associate_id == SYSTEM_ASSOCIATE
         ]
         last = max(system, default=None)
-        due = now if last is None else max(now, last + timedelta(seconds=interval))
+        # a last run more than an interval ahead: the clock was moved back (the emulator)
+        due = now if last is None or last > latest else max(now, last + timedelta(seconds=interval))
         task_id = self._tasks.create_now(
             NewTask(name=name, associate_id=SYSTEM_ASSOCIATE, description=description),
             now=now,

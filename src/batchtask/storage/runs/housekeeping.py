@@ -76,11 +76,18 @@ class Housekeeping(Attempts):
         async with self._db.transaction() as db:
             await db.lock(f"periodic:{name.casefold()}")
             definition = await definition_id(db, name, now, CancellationBehaviour.CanCancel)
+            latest = now + timedelta(seconds=interval)
+            await sql.pull_in_periodic.execute(db, latest=db.ts(latest), definition_id=definition)
             if await sql.pending_of_definition.fetchrow(db, definition_id=definition) is not None:
                 return None
             row = await sql.last_system_run.fetchrow(db, definition_id=definition)
             last = None if row is None else db.instant(row[0])
-            due = now if last is None else max(now, last + timedelta(seconds=interval))
+            # a last run more than an interval ahead: the clock was moved back (the emulator)
+            due = (
+                now
+                if last is None or last > latest
+                else max(now, last + timedelta(seconds=interval))
+            )
             task_id = await self._tasks.create(
                 NewTask(name=name, associate_id=SYSTEM_ASSOCIATE, description=description),
                 now=now,

@@ -27,5 +27,11 @@ LIMIT 1
 SELECT MAX(COALESCE(run_after, registered)) FROM batchtask
 WHERE batchtaskdefinition_id = :definition_id AND registered_associate_id = {SYSTEM_ASSOCIATE}
 
+-- name: pull_in_periodic
+-- A waiting periodic task is never due more than one interval from now (a clock moved back —
+-- the emulator's tenant clock — would otherwise leave it waiting until the clock catches up).
+UPDATE batchtask SET run_after = :latest
+WHERE batchtaskdefinition_id = :definition_id AND state = {New} AND run_after > :latest
+
 -- name: set_run_after
 UPDATE batchtask SET run_after = :run_after WHERE batchtask_id = :task_id
