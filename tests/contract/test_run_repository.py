@@ -384,6 +384,29 @@ class TestRetention:
         with pytest.raises(ValueError, match="never purged"):
             await store.runs.purge(S.SucceededManualCleanup, before=before)
 
+    async def test_the_history_of_tasks_deleted_elsewhere_is_purged_once_old(
+        self, store: Store, clock: FakeClock
+    ) -> None:
+        """Issue 11 #11: a task deleted through the API leaves its event lines (the console's
+        history); retention removes them once the newest line is older than the cut-off, and
+        never touches the lines of a task that still exists."""
+        await definitions(store, clock)
+        gone_old = await new_task(store, clock)
+        kept = await new_task(store, clock)
+        await store.tasks.delete([gone_old], now=clock.now(), actor="u", source="api")
+        clock.advance(100)
+        gone_young = await new_task(store, clock)
+        await store.tasks.delete([gone_young], now=clock.now(), actor="u", source="api")
+        assert await store.tasks.events(gone_old) != []
+        before = clock.now() - timedelta(seconds=50)
+        assert await store.runs.purge_orphan_events(before=before) == 1
+        assert await store.tasks.events(gone_old) == []
+        assert await store.tasks.events(gone_young) != []
+        assert await store.tasks.events(kept) != []
+        assert await store.runs.purge_orphan_events(before=clock.now() + timedelta(1)) == 1
+        assert await store.tasks.events(gone_young) == []
+        assert await store.tasks.events(kept) != []
+
     async def test_periodic_system_task_is_created_once_per_interval(
         self, store: Store, clock: FakeClock
     ) -> None:

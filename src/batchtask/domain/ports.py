@@ -340,6 +340,11 @@ class RunRepository(Protocol):
         """Delete up to ``limit`` tasks finished in ``state`` and last changed before ``before``."""
         ...
 
+    async def purge_orphan_events(self, *, before: datetime, limit: int = 500) -> int:
+        """Delete the history of up to ``limit`` tasks that no longer exist (deleted through the
+        API, by hand…) whose newest line is older than ``before``; how many tasks' lines went."""
+        ...
+
     async def ensure_periodic(
         self, name: str, *, interval: float, now: datetime, description: str, actor: str
     ) -> int | None:

@@ -1,7 +1,9 @@
 """The task event log (``batchtask_event``): one append-only line per transition, written in the
 transaction that makes the transition. The one module that writes, reads and deletes it.
 
-History outlives the task (no foreign key), except when retention purges the task with it. The
+History outlives the task (no foreign key), except when retention purges the task with it; the
+history of a task deleted otherwise (the API) goes with retention too, once older than its longest
+TTL (``purge_orphan_events``). The
 partial unique index on claim lines (one ``to_state = Aquired`` line per task and StartCount)
 makes a second claim of one attempt impossible: that insert fails and rolls the claim back.
 """

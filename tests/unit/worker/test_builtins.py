@@ -183,6 +183,25 @@ async def test_retention_purges_old_finished_tasks_by_state(
 
 
 @pytest.mark.anyio
+async def test_retention_deletes_the_history_of_tasks_deleted_through_the_api(
+    store: Store, clock: FakeClock, tmp_path: Path
+) -> None:
+    """Issue 11 #11: a task deleted through the API leaves its event lines behind; retention
+    removes them once they are older than the longest TTL set (a live task's lines stay)."""
+    await store.runs.register([DefinitionPolicy("t")], now=clock.now())
+    deleted = await store.tasks.create(NewTask("t", 1), now=clock.now(), actor="t")
+    live = await store.tasks.create(NewTask("t", 1), now=clock.now(), actor="t")
+    await store.tasks.delete([deleted], now=clock.now(), actor="user:alice", source="api")
+    clock.advance(3600)
+    environment = env(tmp_path, runs=store.runs, clock=clock, tasks=store.tasks,
+                      retention_succeeded=600, retention_failed=1800)  # fmt: skip
+    (spec,) = [s for s in builtin_definitions(environment) if s.name == "batchtask.retention"]
+    await spec.handler(context(tmp_path))
+    assert await store.tasks.events(deleted) == []
+    assert await store.tasks.events(live) != []
+
+
+@pytest.mark.anyio
 async def test_retention_deletes_the_files_of_tasks_that_are_gone(
     store: Store, clock: FakeClock, tmp_path: Path
 ) -> None:

@@ -366,6 +366,19 @@ class MemoryRunRepository:
         t.events[:] = [event for event in t.events if event.task_id not in purged]
         return len(gone)
 
+    async def purge_orphan_events(self, *, before: datetime, limit: int = 500) -> int:
+        """Delete the history of up to ``limit`` tasks that are gone and whose newest line is
+        older than ``before``."""
+        t = self._t
+        newest: dict[int, datetime] = {}
+        for event in t.events:
+            if event.task_id not in t.tasks:
+                newest[event.task_id] = max(event.at, newest.get(event.task_id, event.at))
+        gone = sorted(task_id for task_id, at in newest.items() if at < before)[:limit]
+        purged = set(gone)
+        t.events[:] = [event for event in t.events if event.task_id not in purged]
+        return len(gone)
+
     async def ensure_periodic(
         self, name: str, *, interval: float, now: datetime, description: str, actor: str
     ) -> int | None:

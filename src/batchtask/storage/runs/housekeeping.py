@@ -68,6 +68,18 @@ class Housekeeping(Attempts):
             await event_log.delete_of(db, ids)
             return await load("tasks", db).delete_tasks.execute(db, task_ids=db.array(ids))
 
+    async def purge_orphan_events(self, *, before: datetime, limit: int = 500) -> int:
+        """Delete the history of up to ``limit`` tasks that are gone (deleted through the API or
+        by hand: their lines outlive them) and whose newest line is older than ``before``."""
+        async with self._db.transaction() as db:
+            rows = await self._housekeeping.orphan_histories.fetch(
+                db, before=db.ts(before), limit=limit
+            )
+            ids = [int(row[0]) for row in rows]
+            if ids:
+                await event_log.delete_of(db, ids)
+            return len(ids)
+
     async def ensure_periodic(
         self, name: str, *, interval: float, now: datetime, description: str, actor: str
     ) -> int | None:

@@ -18,6 +18,12 @@ WHERE batchtask_id = :task_id AND startcount = :start_count AND state = :before
 SELECT batchtask_id FROM batchtask WHERE state = :state AND updated < :before
 ORDER BY batchtask_id LIMIT :limit{skip_locked}
 
+-- name: orphan_histories
+SELECT e.batchtask_id FROM batchtask_event e
+WHERE NOT EXISTS (SELECT 1 FROM batchtask t WHERE t.batchtask_id = e.batchtask_id)
+GROUP BY e.batchtask_id HAVING MAX(e.at) < :before
+ORDER BY e.batchtask_id LIMIT :limit
+
 -- name: pending_of_definition
 SELECT 1 FROM batchtask
 WHERE batchtaskdefinition_id = :definition_id AND state IN ({New}, {Aquired}, {Started})

@@ -3,9 +3,10 @@
 Runs as a periodic system task (AssociateId 0) when ``retention_succeeded`` or
 ``retention_failed`` is set; ``SucceededManualCleanup`` tasks are never purged, and internal tasks
 are already deleted when they succeed. Purging goes in batches so a large backlog never holds the
-write lock for long, and a Stop takes effect between batches. Then the files of every task that is
-gone — purged now, deleted earlier, internal tasks that succeeded — are removed
-(``services/task_files.py``; issue 11 #10).
+write lock for long, and a Stop takes effect between batches. The event lines of tasks deleted
+through the API (which keep their history) go once older than the longest TTL set (issue 11 #11).
+Then the files of every task that is gone — purged now, deleted earlier, internal tasks that
+succeeded — are removed (``services/task_files.py``; issue 11 #10).
 """
 
 from __future__ import annotations
@@ -50,6 +51,11 @@ def definitions(env: Environment) -> list[Definition]:
                 if count < BATCH:
                     break
             ctx.progress(100 * (done + 1) / len(active), f"{deleted} tasks deleted")
+        if active:  # the history of tasks deleted through the API, kept as long as any TTL
+            before = clock.now() - timedelta(seconds=max(ttl for _, ttl in active))
+            while not ctx.cancelled:
+                if await runs.purge_orphan_events(before=before, limit=BATCH) < BATCH:
+                    break
         if not ctx.cancelled:
             await files.sweep(existing)
         ctx.result(f"{deleted} tasks deleted")
