@@ -312,6 +312,25 @@ def test_a_fault_answers_superoffice_s_error_object_on_both_lanes(http: httpx.Cl
     assert http.get(f"/api/v1/BatchTask/{task_id}").status_code == 200
 
 
+def test_a_fault_s_error_object_is_negotiated_like_every_error(http: httpx.Client) -> None:
+    for status in (401, 429, 502):
+        http.post(
+            f"{BASE}/faults", json={"Match": {"Path": "/api/v1"}, "Status": status, "Times": 1}
+        )
+        answer = http.get("/api/v1", headers={"Accept": "application/xml"})
+        assert answer.status_code == status
+        assert answer.headers["content-type"].startswith("application/xml")
+        assert "<ErrorInfo" in answer.text
+        if status == 401:
+            assert "SOTicket" in answer.headers["www-authenticate"]
+        if status == 429:
+            assert answer.headers["retry-after"] == "1"
+    http.post(f"{BASE}/faults", json={"Match": {"Path": "/api/v1"}, "Status": 502, "Times": 1})
+    odd = http.get("/api/v1", headers={"Accept": "image/png"})
+    assert odd.status_code == 502
+    assert odd.json()["Error"] is True
+
+
 def test_a_fault_with_a_body_a_probability_and_latency(http: httpx.Client) -> None:
     fault = {
         "Match": {"Method": "POST", "Path": "/api/v1/Agents/Batch/*"},

@@ -31,7 +31,10 @@ from batchtask.domain.errors import (
     StorageUnavailable,
     Throttled,
 )
-from batchtask.serialisation.error_body import error_body
+from batchtask.http.errors import error_response_parts
+from batchtask.http.headers import RequestHeaders
+from batchtask.http.query_string import parse_query
+from batchtask.http.request_options import media_type, translator
 from batchtask.serialisation.render import render_json
 from batchtask.services.emulator.faults import FaultSpec
 from batchtask.services.emulator.journal import JournalEntry, redact
@@ -51,18 +54,34 @@ _ERROR_TYPES: dict[int, type[DomainError]] = {
 _SEGMENTS_AFTER_TENANT = frozenset({"api", "admin", "login", "logout"})
 
 
-def fault_answer(spec: FaultSpec) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    """Status, headers and body an injected fault answers with."""
+def _injected_error(status: int) -> DomainError:
+    """The domain error whose ErrorType SuperOffice reports for ``status``."""
+    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    message = f"{phrase} (a fault injected by the emulator)"
+    if status == 429:
+        return Throttled(retry_after=1)
+    return _ERROR_TYPES.get(status, DomainError)(message)
+
+
+def fault_answer(spec: FaultSpec, scope: Scope) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """Status, headers and body an injected fault answers with.
+
+    Without a ``Body``, a status of 400 or more answers SuperOffice's error object, negotiated
+    (JSON or XML, translated) like every other error, with the challenge of a 401 and the
+    ``Retry-After`` of a 429; a string ``Body`` is sent as text, any other as JSON.
+    """
     status = spec.status or 500
     if spec.body is None and status < 400:
         return status, [], b""
     if spec.body is None:
-        kind = _ERROR_TYPES.get(status, DomainError)
-        phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
-        body = render_json(
-            error_body(kind.error_type, f"{phrase} (a fault injected by the emulator)")
-        )
-        return status, [(b"content-type", b"application/json; charset=utf-8")], body
+        headers = RequestHeaders.from_scope(scope["headers"])
+        query = parse_query(scope.get("query_string", b""))
+        try:
+            media = media_type(headers, query)
+        except DomainError:  # an Accept nothing satisfies: the fault still answers, in JSON
+            media = media_type(RequestHeaders(), parse_query(b""))
+        _, raw, body = error_response_parts(_injected_error(status), translator(headers), media)
+        return status, raw, body
     if isinstance(spec.body, str):
         return status, [(b"content-type", b"text/plain; charset=utf-8")], spec.body.encode()
     return status, [(b"content-type", b"application/json; charset=utf-8")], render_json(spec.body)
@@ -135,7 +154,7 @@ class EmulatorLayer:
                 if spec.latency_ms:
                     await asyncio.sleep(spec.latency_ms / 1000)
                 if spec.status is not None:
-                    status, raw, body = fault_answer(spec)
+                    status, raw, body = fault_answer(spec, scope)
                     await _answer(send, status, raw, body)
                     return
 
