@@ -124,13 +124,14 @@ async def open_services(
         lambda: admin.stats(window=STATS_EVERY, step=STATS_EVERY),
         LiveSettings(queue_size=settings.stream_queue, poll_interval=settings.stream_poll_interval),
     )
+    auth = Authenticator(store, credential_clock, hasher, throttle, policy, jwt=jwt)
     return Services(
         settings=settings,
         store=store,
         clock=clock,
-        auth=Authenticator(store, credential_clock, hasher, throttle, policy, jwt=jwt),
+        auth=auth,
         tasks=tasks,
-        users=UserService(store, clock, hasher),
+        users=UserService(store, clock, hasher, on_change=auth.forget_user),
         base_zone=base_zone,
         admin=admin,
         live=live,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from batchtask.domain.clock import Clock
 from batchtask.domain.errors import InvalidInput, UserNotFound
 from batchtask.domain.ports import Store
@@ -37,10 +39,24 @@ def check_password(password: str) -> str:
 class UserService:
     """Create, list, re-password and remove users."""
 
-    def __init__(self, store: Store, clock: Clock, hasher: PasswordHasher) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        hasher: PasswordHasher,
+        *,
+        on_change: Callable[[int], None] | None = None,
+    ) -> None:
         self._store = store
         self._clock = clock
         self._hasher = hasher
+        #: Told the associate id of a user whose password, state or existence changed, so this
+        #: process's caches (``Authenticator.forget_user``) stop trusting what they verified.
+        self._on_change = on_change
+
+    def _changed(self, user: User) -> None:
+        if self._on_change is not None:
+            self._on_change(user.associate_id)
 
     async def add(self, username: str, password: str, role: Role, display_name: str = "") -> User:
         """Create a user; ``Conflict`` when the name is taken."""
@@ -69,6 +85,7 @@ class UserService:
             user.associate_id, password_hash, now=self._clock.now()
         )
         await self._store.credentials.revoke_user(user.associate_id)
+        self._changed(user)
         return user
 
     async def set_active(self, username: str, active: bool) -> User:
@@ -77,10 +94,12 @@ class UserService:
         await self._store.users.set_active(user.associate_id, active, now=self._clock.now())
         if not active:
             await self._store.credentials.revoke_user(user.associate_id)
+        self._changed(user)
         return user
 
     async def remove(self, username: str) -> User:
         """Delete a user and their credentials (their tasks stay)."""
         user = await self.get(username)
         await self._store.users.remove(user.associate_id)
+        self._changed(user)
         return user
