@@ -37,7 +37,7 @@ from batchtask.http.query_string import parse_query
 from batchtask.http.request_options import media_type, translator
 from batchtask.serialisation.render import render_json
 from batchtask.services.emulator.faults import FaultSpec
-from batchtask.services.emulator.journal import JournalEntry, redact
+from batchtask.services.emulator.journal import JournalEntry
 from batchtask.services.emulator.state import EmulatorState
 
 CONTROL_PREFIX = "/_batchtask"
@@ -132,10 +132,6 @@ class EmulatorLayer:
             if recorded:
                 return
             recorded = True
-            headers = redact(
-                (name.decode("latin-1"), value.decode("latin-1"))
-                for name, value in scope["headers"]
-            )
             controls.journal.record(
                 JournalEntry(
                     at=at,
@@ -144,7 +140,7 @@ class EmulatorLayer:
                     query=scope.get("query_string", b"").decode("latin-1"),
                     status=status,
                     duration_ms=(time.perf_counter() - started) * 1000,
-                    headers=headers,
+                    raw_headers=tuple(scope["headers"]),
                 )
             )
 

@@ -91,7 +91,7 @@ def test_a_probability_fault_fires_by_chance_and_the_first_firing_wins() -> None
 
 
 def entry(method: str, path: str) -> JournalEntry:
-    return JournalEntry(AT, method, path, "", 200, 1.0, ())
+    return JournalEntry(AT, method, path, "", 200, 1.0, ((b"authorization", b"Basic eA=="),))
 
 
 def test_the_journal_keeps_the_newest_and_filters() -> None:
@@ -105,6 +105,7 @@ def test_the_journal_keeps_the_newest_and_filters() -> None:
         "/api/v1/BatchTask",
     ]
     assert [e.path for e in journal.entries(method="get", path="*/4")] == ["/api/v1/BatchTask/4"]
+    assert journal.entries()[0].headers == (("authorization", "Basic [redacted]"),)
     journal.clear()
     assert len(journal) == 0
 

@@ -40,7 +40,16 @@ class JournalEntry:
     query: str
     status: int
     duration_ms: float
-    headers: tuple[tuple[str, str], ...]
+    #: The raw header list as received; read it through :attr:`headers` (redacted). Decoding
+    #: and redacting when the journal is *read* keeps the cost off every request.
+    raw_headers: tuple[tuple[bytes, bytes], ...]
+
+    @property
+    def headers(self) -> tuple[tuple[str, str], ...]:
+        """The headers (latin-1, as HTTP/1.1 sends them) with every credential redacted."""
+        return redact(
+            (name.decode("latin-1"), value.decode("latin-1")) for name, value in self.raw_headers
+        )
 
 
 def redact(headers: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
