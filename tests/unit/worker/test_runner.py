@@ -346,3 +346,60 @@ async def _child_started(store: Store, task_id: int) -> None:
             return
         assert time.monotonic() < deadline, f"task {task_id}: no child yet ({task.state.name})"
         await asyncio.sleep(0.02)
+
+
+class _Away:
+    """``store.runs`` with the database away for the first ``failures`` calls of each method
+    named in ``methods`` (a ``ConnectionError`` each), then back."""
+
+    def __init__(self, runs: Any, failures: int, *methods: str) -> None:
+        self._runs = runs
+        self._left = dict.fromkeys(methods, failures)
+        self.failed: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        real = getattr(self._runs, name)
+        if name not in self._left:
+            return real
+
+        async def flaky(*args: Any, **kwargs: Any) -> Any:
+            if self._left[name] > 0:
+                self._left[name] -= 1
+                self.failed.append(name)
+                raise ConnectionError(f"{name}: database away")
+            return await real(*args, **kwargs)
+
+        return flaky
+
+
+async def test_a_database_that_comes_back_loses_no_task(store: Store, tmp_path: Path) -> None:
+    """Registering, claiming, progress and the final write fail for a while: the worker retries
+    (never dies) and the task still ends Succeeded with its last progress."""
+    task_id = await create(store, "test.chatty")
+    away = _Away(store.runs, 1, "register", "claim", "progress", "conclude")
+    async with running(store, tmp_path, spec(handlers.chatty), runs=away) as worker:
+        task = await wait_for(store, task_id)
+    assert (task.state, task.progress_percent, task.progress_description) == (
+        S.Succeeded,
+        100,
+        "200",
+    )
+    assert worker.stats.succeeded == 1
+    assert sorted(set(away.failed)) == ["claim", "conclude", "progress", "register"]
+
+
+async def test_a_start_that_cannot_be_written_is_left_to_the_reaper(
+    store: Store, tmp_path: Path
+) -> None:
+    """The claim succeeded but the start write failed: the attempt is counted lost, nothing runs."""
+    task_id = await create(store, "batchtask.sleep", seconds="0")
+    away = _Away(store.runs, 1_000, "start_many")
+    async with running(store, tmp_path, runs=away) as worker:
+        deadline = time.monotonic() + 10
+        while worker.stats.lost == 0:
+            assert time.monotonic() < deadline, worker.stats
+            await asyncio.sleep(0.02)
+    task = await store.tasks.get(task_id)
+    assert task is not None
+    assert (task.state, task.start_count) == (S.Aquired, 1)  # claimed; the reaper returns it
+    assert worker.stats.succeeded == 0
