@@ -85,7 +85,7 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 def _api(path: str, **endpoints: Endpoint) -> Resource:
     """A resource of the SuperOffice API (under ``/{ContextIdentifier}`` too: ``tenancy.py``)."""
-    return Resource(path, endpoints)
+    return Resource(path, endpoints, tenant=True)
 
 
 def _plain(path: str, **endpoints: Endpoint) -> Resource:
@@ -104,6 +104,7 @@ def routes() -> list[BaseRoute]:
                 "PUT": batch_task.put_batch_task,
                 "DELETE": batch_task.delete_batch_task,
             },
+            tenant=True,
             pattern=TASK_PATTERN,
         ),
         _api(tasks, GET=archive.list_batch_tasks, POST=batch_task.post_batch_task),

@@ -82,9 +82,13 @@ class Resource(BaseRoute):
         path: str,
         endpoints: Mapping[str, Endpoint],
         *,
+        tenant: bool = False,
         pattern: re.Pattern[str] | None = None,
     ) -> None:
         self.path = path
+        #: Documented under ``/{ContextIdentifier}`` too (the OpenAPI twins). The prefix itself is
+        #: the tenant router's (``tenancy.py``), never part of ``pattern``.
+        self.tenant = tenant
         self.pattern = pattern or compile_template(path)
         methods = {name.upper(): _Method(endpoint, request_response(endpoint))
                    for name, endpoint in endpoints.items()}  # fmt: skip
