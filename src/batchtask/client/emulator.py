@@ -253,6 +253,10 @@ class EmulatorCalls:
     def clear_faults(self, tenant: str | None) -> Call[None]:
         return Call("DELETE", self._tenant(tenant, "/faults"), read_nothing, emulator=True)
 
+    def remove_fault(self, tenant: str | None, fault_id: int) -> Call[None]:
+        path = self._tenant(tenant, f"/faults/{segment(fault_id)}")
+        return Call("DELETE", path, read_nothing, emulator=True)
+
     def requests(
         self, tenant: str | None, method: str | None, path: str | None
     ) -> Call[list[JournalEntry]]:
@@ -405,6 +409,10 @@ class Emulator:
         """Remove every fault of the tenant."""
         self._send(self._calls.clear_faults(tenant))
 
+    def remove_fault(self, fault_id: int, *, tenant: str | None = None) -> None:
+        """Remove one fault (``NotFound`` when it is gone, e.g. fired its ``times``)."""
+        self._send(self._calls.remove_fault(tenant, fault_id))
+
     def requests(
         self, *, method: str | None = None, path: str | None = None, tenant: str | None = None
     ) -> list[JournalEntry]:
@@ -525,6 +533,10 @@ class AsyncEmulator:
     async def clear_faults(self, tenant: str | None = None) -> None:
         """Remove every fault of the tenant."""
         await self._send(self._calls.clear_faults(tenant))
+
+    async def remove_fault(self, fault_id: int, *, tenant: str | None = None) -> None:
+        """Remove one fault (``NotFound`` when it is gone, e.g. fired its ``times``)."""
+        await self._send(self._calls.remove_fault(tenant, fault_id))
 
     async def requests(
         self, *, method: str | None = None, path: str | None = None, tenant: str | None = None
