@@ -60,11 +60,6 @@ def segment(value: str | int) -> str:
     return quote(str(value), safe="")
 
 
-def read_json(response: httpx.Response) -> Any:
-    """The body as JSON."""
-    return response.json()
-
-
 def read_nothing(response: httpx.Response) -> None:
     """Ignore the body (204 answers)."""
     del response

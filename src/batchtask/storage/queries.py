@@ -135,9 +135,6 @@ class Queries:
         except KeyError:
             raise QueryError(f"no query {name!r} in sql/{self.repository}.sql") from None
 
-    def __contains__(self, name: object) -> bool:
-        return name in self._queries
-
     @property
     def names(self) -> frozenset[str]:
         """Every query name."""
