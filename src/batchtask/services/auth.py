@@ -84,7 +84,7 @@ class LoginResult:
 class JwtVerifier(Protocol):
     """Validates a Bearer JWT and returns the user name it asserts (see ``jwt_verifier``)."""
 
-    def username(self, token: str) -> str:
+    async def username(self, token: str) -> str:
         """The verified token's user name; ``AuthenticationFailed`` otherwise."""
         ...
 
@@ -204,7 +204,7 @@ class Authenticator:
         if self._jwt is None:
             raise AuthenticationFailed("Unknown access token", invalid_token=True)
         self._check_app_token(None, app_token)
-        subject = await self._store.users.by_name(self._jwt.username(token))
+        subject = await self._store.users.by_name(await self._jwt.username(token))
         if subject is None or not subject.active:
             raise AuthenticationFailed("The token's subject is not a user", invalid_token=True)
         return Principal(subject, AuthMethod.jwt)

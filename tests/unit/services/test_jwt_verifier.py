@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import time
@@ -14,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from batchtask.domain.errors import AuthenticationFailed
-from batchtask.services.jwt_verifier import PyJwtVerifier
+from batchtask.services.jwt_verifier import PyJwtVerifier, RemoteKeys
 
 ISSUER, AUDIENCE = "https://idp.test", "batchtask-api"
 
@@ -62,13 +63,13 @@ def token(key: rsa.RSAPrivateKey, kid: str | None = "k1", **changes: Any) -> str
 def refused(check: PyJwtVerifier, value: str) -> AuthenticationFailed:
     """The failure ``check`` raises for ``value``."""
     with pytest.raises(AuthenticationFailed) as failure:
-        check.username(value)
+        asyncio.run(check.username(value))
     return failure.value
 
 
 def test_valid_token_names_its_subject(tmp_path: Path, key: rsa.RSAPrivateKey) -> None:
     """A correct token yields its ``sub``."""
-    assert verifier(tmp_path, key).username(token(key)) == "alice"
+    assert asyncio.run(verifier(tmp_path, key).username(token(key))) == "alice"
 
 
 def test_failures_blame_the_token(tmp_path: Path, key: rsa.RSAPrivateKey) -> None:
@@ -96,7 +97,10 @@ def test_numeric_dates_must_be_numbers(
 
 def test_fractional_numeric_date_is_accepted(tmp_path: Path, key: rsa.RSAPrivateKey) -> None:
     """NumericDate may carry a fraction."""
-    assert verifier(tmp_path, key).username(token(key, exp=time.time() + 600.5)) == "alice"
+    assert (
+        asyncio.run(verifier(tmp_path, key).username(token(key, exp=time.time() + 600.5)))
+        == "alice"
+    )
 
 
 @pytest.mark.parametrize(
@@ -139,21 +143,21 @@ def test_key_is_chosen_by_kid(
     check = PyJwtVerifier(
         issuer=ISSUER, audience=AUDIENCE, jwks=jwks(tmp_path, ("k1", key), ("k2", other_key))
     )
-    assert check.username(token(other_key, kid="k2")) == "alice"
+    assert asyncio.run(check.username(token(other_key, kid="k2"))) == "alice"
     refused(check, token(other_key, kid="k1"))
 
 
 def test_leeway_is_honoured(tmp_path: Path, key: rsa.RSAPrivateKey) -> None:
     """Expired 20 s ago passes with 30 s leeway and fails with 10 s."""
     expired = token(key, exp=int(time.time()) - 20)
-    assert verifier(tmp_path, key, leeway=30).username(expired) == "alice"
+    assert asyncio.run(verifier(tmp_path, key, leeway=30).username(expired)) == "alice"
     refused(verifier(tmp_path, key, leeway=10), expired)
 
 
 def test_configured_claim_names_the_user(tmp_path: Path, key: rsa.RSAPrivateKey) -> None:
     """``username_claim`` picks another claim than ``sub``."""
     check = verifier(tmp_path, key, username_claim="preferred_username")
-    assert check.username(token(key, preferred_username="bob")) == "bob"
+    assert asyncio.run(check.username(token(key, preferred_username="bob"))) == "bob"
 
 
 def test_missing_username_claim_is_refused(tmp_path: Path, key: rsa.RSAPrivateKey) -> None:
@@ -181,3 +185,83 @@ def test_header_that_is_not_json_is_refused(tmp_path: Path, key: rsa.RSAPrivateK
     garbage = base64.urlsafe_b64encode(b"\xff\xfe not json").rstrip(b"=").decode()
     _, payload, signature = token(key).split(".")
     refused(verifier(tmp_path, key), f"{garbage}.{payload}.{signature}")
+
+
+class FakeJwks:
+    """A JWKS source: counts fetches, can fail, tells its clock."""
+
+    def __init__(self, key: rsa.RSAPrivateKey) -> None:
+        entry: dict[str, Any] = RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)
+        self.set = jwt.PyJWKSet.from_dict({"keys": [{**entry, "kid": "k1", "alg": "RS256"}]})
+        self.fetched = 0
+        self.failing = False
+        self.now = 1000.0
+
+    def fetch(self) -> dict[str | None, Any]:
+        self.fetched += 1
+        if self.failing:
+            raise OSError("connection refused")
+        return {key.key_id: key for key in self.set.keys}
+
+    def remote(self) -> RemoteKeys:
+        return RemoteKeys(self.fetch, lifespan=300, retry_after=30, monotonic=lambda: self.now)
+
+
+def test_remote_keys_are_fetched_once_and_refreshed_in_the_background(
+    tmp_path: Path, key: rsa.RSAPrivateKey
+) -> None:
+    """Issue 11 #5: keys are cached; once stale they still answer at once while one refresh runs
+    behind the answer."""
+    source = FakeJwks(key)
+    check = PyJwtVerifier(issuer=ISSUER, audience=AUDIENCE, jwks="", remote=source.remote())
+
+    async def scenario() -> list[int]:
+        seen = []
+        assert await check.username(token(key)) == "alice"
+        assert await check.username(token(key)) == "alice"
+        seen.append(source.fetched)
+        source.now += 301
+        source.failing = True  # the refresh fails: the cached key keeps serving
+        assert await check.username(token(key)) == "alice"
+        seen.append(source.fetched)  # not yet: the refresh runs behind the answer
+        await asyncio.sleep(0.05)
+        seen.append(source.fetched)
+        assert await check.username(token(key)) == "alice"
+        seen.append(source.fetched)  # a failed refresh is not retried at once
+        return seen
+
+    assert asyncio.run(scenario()) == [1, 1, 2, 2]
+
+
+def test_unknown_keys_and_failures_do_not_fetch_again_at_once(
+    tmp_path: Path, key: rsa.RSAPrivateKey
+) -> None:
+    """A failed fetch, or a key id the fresh JWKS lacks, answers 401 without another fetch until
+    ``retry_after`` has passed (made-up key ids cannot make a stream of fetches)."""
+    source = FakeJwks(key)
+    source.failing = True
+    check = PyJwtVerifier(issuer=ISSUER, audience=AUDIENCE, jwks="", remote=source.remote())
+
+    async def refused(value: str) -> str:
+        with pytest.raises(AuthenticationFailed) as failure:
+            await check.username(value)
+        return str(failure.value)
+
+    async def scenario() -> list[int]:
+        seen = []
+        assert "unknown key" in await refused(token(key))
+        assert "unknown key" in await refused(token(key))
+        seen.append(source.fetched)
+        source.now += 31
+        source.failing = False
+        assert await check.username(token(key)) == "alice"
+        seen.append(source.fetched)
+        assert "unknown key" in await refused(token(key, kid="made-up"))
+        assert "unknown key" in await refused(token(key, kid="made-up-2"))
+        seen.append(source.fetched)
+        source.now += 31
+        assert "unknown key" in await refused(token(key, kid="made-up-3"))
+        seen.append(source.fetched)
+        return seen
+
+    assert asyncio.run(scenario()) == [1, 2, 2, 3]
