@@ -133,3 +133,30 @@ class TestAdminQueries:
         assert (events[-1].actor, events[-1].source, events[-1].from_state) == (
             "user:a", "console", S.Failed,
         )  # fmt: skip
+
+    async def test_briefs_matching_count_and_bulk_stop(
+        self, store: SqlStore, clock: FakeClock
+    ) -> None:
+        """What bulk actions read (briefs by id, a limited match, the count) and Stop of several:
+        a New task ends cancelled, a running one is asked to stop, a finished one is left."""
+        ids = [await task(store, clock, description=f"bulk {n}") for n in range(4)]
+        await store.tasks.record_outcome(
+            ids[2], TaskOutcome(state=S.Started, start_count=1), now=clock.now(), actor="test"
+        )
+        await store.tasks.record_outcome(
+            ids[3], TaskOutcome(state=S.Succeeded, start_count=1), now=clock.now(), actor="test"
+        )
+        briefs = await store.admin.briefs([ids[0], ids[2], 999_999])
+        assert [(b.id, b.associate_id, b.state, b.stop_requested) for b in briefs] == [
+            (ids[0], 7, S.New, False), (ids[2], 7, S.Started, False),
+        ]  # fmt: skip
+        everything = TaskSelection(text="bulk")
+        assert [b.id for b in await store.admin.matching(everything, 2)] == ids[:2]
+        assert await store.admin.count(everything) == 4
+        assert await store.admin.count(TaskSelection(text="nothing like it")) == 0
+        stopped = await store.admin.stop(ids, now=clock.now(), actor="user:a", source="console")
+        assert sorted(stopped) == sorted(ids[:3])
+        after = {b.id: b for b in await store.admin.briefs(ids)}
+        assert after[ids[0]].state is S.Failed
+        assert after[ids[2]].stop_requested is True
+        assert after[ids[3]].state is S.Succeeded
