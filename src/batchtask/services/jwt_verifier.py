@@ -91,6 +91,12 @@ class RemoteKeys:
             await asyncio.shield(flight)  # a client that leaves does not cancel the fetch
         return self._keys.get(kid)
 
+    async def settled(self) -> None:
+        """Wait for the fetch in flight, if any (tests; a refresh otherwise runs on its own)."""
+        flight = self._flight
+        if flight is not None:
+            await asyncio.shield(flight)
+
     def _start(self) -> asyncio.Task[None] | None:
         if self._flight is None:
             now = self._monotonic()

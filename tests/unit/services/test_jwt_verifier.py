@@ -213,7 +213,8 @@ def test_remote_keys_are_fetched_once_and_refreshed_in_the_background(
     """Issue 11 #5: keys are cached; once stale they still answer at once while one refresh runs
     behind the answer."""
     source = FakeJwks(key)
-    check = PyJwtVerifier(issuer=ISSUER, audience=AUDIENCE, jwks="", remote=source.remote())
+    remote = source.remote()
+    check = PyJwtVerifier(issuer=ISSUER, audience=AUDIENCE, jwks="", remote=remote)
 
     async def scenario() -> list[int]:
         seen = []
@@ -224,7 +225,7 @@ def test_remote_keys_are_fetched_once_and_refreshed_in_the_background(
         source.failing = True  # the refresh fails: the cached key keeps serving
         assert await check.username(token(key)) == "alice"
         seen.append(source.fetched)  # not yet: the refresh runs behind the answer
-        await asyncio.sleep(0.05)
+        await remote.settled()
         seen.append(source.fetched)
         assert await check.username(token(key)) == "alice"
         seen.append(source.fetched)  # a failed refresh is not retried at once
