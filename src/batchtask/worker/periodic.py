@@ -57,6 +57,10 @@ class PeriodicScheduler:
                 log.exception("scheduling periodic tasks failed")
             await asyncio.sleep(pause)
 
+    def covers(self, name: str) -> bool:
+        """``name`` is one of the periodic definitions (any case)."""
+        return any(periodic.name.casefold() == name.casefold() for periodic in self._periodic)
+
     async def tick(self) -> list[int]:
         """Create what is missing now; the ids created."""
         created = []

@@ -337,15 +337,19 @@ class Worker:
         periodic tasks for the new time now, then claim what has become due."""
         if self._closing or not self.ready.is_set():
             return
+        self._reschedule()
+
+    def _reschedule(self) -> None:
+        """Schedule the periodic tasks now (in the background), then look for due work."""
 
         async def reschedule() -> None:
             try:
                 await self._scheduler.tick()
             except Exception as exc:  # the next regular tick tries again
-                log.warning("scheduling periodic tasks after a clock change failed: %s", exc)
+                log.warning("scheduling periodic tasks failed: %s", exc)
             self._wakeup.poke()
 
-        task = asyncio.get_running_loop().create_task(reschedule(), name="batchtask-clock")
+        task = asyncio.get_running_loop().create_task(reschedule(), name="batchtask-periodic-now")
         self._rescheduling.add(task)
         task.add_done_callback(self._rescheduling.discard)
 
@@ -461,6 +465,10 @@ class Worker:
         finally:
             self._keeper.release(attempt.task_id)
             self._active.pop(attempt.task_id, None)
+        if self._scheduler.covers(spec.name) and not self._closing:
+            # The next run is queued as soon as this one ends (due an interval later), so a
+            # moved clock always finds it waiting rather than a gap until the next regular tick.
+            self._reschedule()
         if run.execution.straggling and not self._closing:
             log.warning(
                 "task %s: handler ignored the stop and is still running; its slot stays busy",
