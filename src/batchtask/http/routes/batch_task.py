@@ -80,29 +80,16 @@ async def carrier_list(
     )
 
 
-async def carrier_body(request: Request, ctx: Services, *, wrapped: bool = False) -> CarrierInput:
-    """The ``BatchTaskInfo`` of a request body (``{"BatchTaskInfo": …}`` when ``wrapped``)."""
+async def carrier_body(request: Request, ctx: Services) -> CarrierInput:
+    """The ``BatchTaskInfo`` of a request body (its XML root must say so)."""
     kind, value = await parsed_body(request, ctx.settings.body_limit)
     if kind == "xml":
         root, value = value
-        expected = "BatchTaskInfo" if not wrapped else None
-        if expected is not None and root != expected:
-            raise InvalidInput(f"the XML root element must be {expected}, not {root}", field="body")
-    if wrapped:
-        value = unwrap(value, "BatchTaskInfo")
+        if root != "BatchTaskInfo":
+            raise InvalidInput(
+                f"the XML root element must be BatchTaskInfo, not {root}", field="body"
+            )
     return read_carrier(value)
-
-
-def unwrap(value: Any, key: str) -> Any:
-    """``value[key]`` matched case-insensitively (agent bodies)."""
-    if not isinstance(value, dict):
-        raise InvalidInput(f"the body must be an object with {key}", field=key)
-    for name, item in value.items():
-        if name.casefold() == key.casefold():
-            if item is None:
-                raise InvalidInput(f"{key} is required", field=key)
-            return item
-    raise InvalidInput(f"{key} is required", field=key)
 
 
 def draft_of(body: CarrierInput) -> TaskDraft:
