@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from batchtask.config import Settings, SettingsError
+from batchtask.config import Secret, Settings, SettingsError
 
 
 def test_environment_values_are_parsed() -> None:
@@ -110,3 +112,18 @@ def test_the_emulator_runs_in_one_process() -> None:
     """Its controls live in one process's memory."""
     with pytest.raises(SettingsError, match="one API process"):
         Settings(database_url="sqlite:///x.db", emulator=True, http_workers=2)
+
+
+def test_without_a_url_the_database_is_a_sqlite_file_in_the_users_data_dir(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """No ``BATCHTASK_DATABASE_URL``: ``batchtask.db`` under the platform's data directory."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert Settings().database_url == f"sqlite:///{tmp_path / 'batchtask' / 'batchtask.db'}"
+
+
+def test_a_secret_never_prints_itself() -> None:
+    """Neither ``str`` nor ``repr`` (so neither logs nor tracebacks) show a secret's value."""
+    secret = Secret("hunter2")
+    assert "hunter2" not in f"{secret} {secret!r}"
+    assert secret.value == "hunter2"
