@@ -134,3 +134,19 @@ def test_vendored_assets_match_their_recorded_hashes() -> None:
     for digest, name in re.findall(r"^([0-9a-f]{64})  (\S+)$", readme, re.M):
         assert hashlib.sha256((STATIC / name).read_bytes()).hexdigest() == digest
         assert name in asset_names()
+
+
+def test_the_search_box_takes_a_filter_or_text(server: LiveServer) -> None:
+    """A search that parses as a ``$filter`` filters; one that does not is searched as text, with
+    a note when it looked like a filter."""
+    alpha = make_task(server, "alice", description="alpha report")
+    beta = make_task(server, "alice", description="beta")
+    with logged_in(server) as client:
+        by_filter = client.get("/admin/tasks", params={"search": "description eq 'beta'"}).text
+        by_text = client.get("/admin/tasks", params={"search": "alpha"}).text
+        broken = client.get("/admin/tasks", params={"search": "description eq"}).text
+    assert f'data-task-id="{beta}"' in by_filter
+    assert f'data-task-id="{alpha}"' not in by_filter
+    assert f'data-task-id="{alpha}"' in by_text
+    assert f'data-task-id="{beta}"' not in by_text
+    assert "Not a valid filter, so searched as text:" in broken
