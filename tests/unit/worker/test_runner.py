@@ -373,10 +373,10 @@ class _Away:
 
 
 async def test_a_database_that_comes_back_loses_no_task(store: Store, tmp_path: Path) -> None:
-    """Registering, claiming, progress and the final write fail for a while: the worker retries
-    (never dies) and the task still ends Succeeded with its last progress."""
+    """Registering, LISTEN, claiming, heartbeats, progress and the final write fail for a while:
+    the worker retries (never dies) and the task still ends Succeeded with its last progress."""
     task_id = await create(store, "test.chatty")
-    away = _Away(store.runs, 1, "register", "claim", "progress", "conclude")
+    away = _Away(store.runs, 1, "register", "claim", "progress", "conclude", "listen", "heartbeat")
     async with running(store, tmp_path, spec(handlers.chatty), runs=away) as worker:
         task = await wait_for(store, task_id)
     assert (task.state, task.progress_percent, task.progress_description) == (
@@ -385,7 +385,8 @@ async def test_a_database_that_comes_back_loses_no_task(store: Store, tmp_path: 
         "200",
     )
     assert worker.stats.succeeded == 1
-    assert sorted(set(away.failed)) == ["claim", "conclude", "progress", "register"]
+    # (a heartbeat falls in the run too, usually; its failure is survived the same way)
+    assert {"claim", "conclude", "listen", "progress", "register"} <= set(away.failed)
 
 
 async def test_a_start_that_cannot_be_written_is_left_to_the_reaper(
