@@ -225,3 +225,21 @@ class TestFollow:
         err = capsys.readouterr().err
         assert "Succeeded" in err
         assert "Failed: boom" in err
+
+
+def test_ticket_and_token_print_only_the_credential(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``ticket`` prints an SOTicket, ``token`` a Bearer token (with a lifetime); both usable by
+    scripts as they are; an unknown user is exit 1 and a lifetime of 0 is refused."""
+    assert run(capsys, "user", "add", "ann", "--password", "password one", "--database", db)[0] == 0
+    code, out, _ = run(capsys, "ticket", "ann", "--database", db)
+    assert code == 0
+    assert out.startswith("7T:")
+    assert len(out.split()) == 1
+    code, out, _ = run(capsys, "token", "ann", "--expires", "60", "--database", db)
+    assert code == 0
+    assert len(out.split()) == 1
+    assert run(capsys, "ticket", "nobody", "--database", db)[0] == 1
+    with pytest.raises(SystemExit, match="--expires must be positive"):
+        main(["token", "ann", "--expires", "0", "--database", db])
