@@ -7,6 +7,7 @@ every command and its refusals, and reads what the commands wrote through the st
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
@@ -243,3 +244,30 @@ def test_ticket_and_token_print_only_the_credential(
     assert run(capsys, "ticket", "nobody", "--database", db)[0] == 1
     with pytest.raises(SystemExit, match="--expires must be positive"):
         main(["token", "ann", "--expires", "0", "--database", db])
+
+
+def test_db_status_before_and_after_upgrade(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A new database has every migration pending (exit 1); after ``upgrade``, none (exit 0)."""
+    database = f"sqlite:///{tmp_path / 'fresh.db'}"
+    code, out, _ = run(capsys, "db", "status", "--database", database)
+    assert code == 1
+    assert "schema at version 0" in out
+    assert "pending 0001_" in out
+    code, out, _ = run(capsys, "db", "upgrade", "--database", database)
+    assert code == 0
+    assert "applied 0001_" in out
+    code, out, _ = run(capsys, "db", "status", "--database", database)
+    assert code == 0
+    assert "pending" not in out
+
+
+def test_invalid_settings_are_exit_2_with_the_reason(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bad ``BATCHTASK_*`` value stops any command before it touches a database."""
+    monkeypatch.setenv("BATCHTASK_POLL_INTERVAL", "soon")
+    code, _, err = run(capsys, "user", "list", "--database", "sqlite:///nowhere.db")
+    assert code == 2
+    assert err.startswith("batchtask: invalid settings:")
