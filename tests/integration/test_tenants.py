@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from batchtask.client import Client
+from batchtask.client import AsyncClient, Client
 from batchtask.client.errors import Unauthorized
 from batchtask.domain.task import TaskOutcome
 from batchtask.domain.tenant import TenantNotFound
@@ -276,3 +276,24 @@ def test_files_do_not_cross(live: LiveServer) -> None:
         assert other.status_code == 404
     live.run(directory(live).remove("CustF"))
     assert not folder.exists()
+
+
+def test_async_client_tenant_argument(live: LiveServer) -> None:
+    """``AsyncClient(tenant=…)`` addresses the tenant's API, admin API and login alike."""
+    add_tenants(live, "CustY", "CustZ")
+
+    async def scenario() -> None:
+        async with AsyncClient(
+            live.base_url, username="boss", password=PASSWORD, tenant="CustY"
+        ) as client:
+            made = await client.start("sleep", description="in Y")
+            assert made.id == 1
+            assert (await client.get(1)).description == "in Y"
+            ticket = await client.login()
+        async with AsyncClient(live.base_url, ticket=ticket, tenant="CustY") as same:
+            assert (await same.get(1)).description == "in Y"
+        async with AsyncClient(live.base_url, ticket=ticket, tenant="CustZ") as other:
+            with pytest.raises(Unauthorized):
+                await other.get(1)
+
+    asyncio.run(scenario())
