@@ -55,6 +55,8 @@ def test_every_problem_is_reported_with_its_variable() -> None:
         ({"jwt_algorithms": ("HS256",)}, "JWT_ALGORITHMS"),
         ({"context_identifier": "Cust 1"}, "CONTEXT_IDENTIFIER"),
         ({"sqlite_synchronous": "sometimes"}, "SQLITE_SYNCHRONOUS"),
+        ({"http_header_limit": 4096}, "HTTP_HEADER_LIMIT"),  # hyper's buffer is at least 8 KiB
+        ({"http_header_limit": 2 * 1024 * 1024}, "HTTP_HEADER_LIMIT"),
     ],
 )
 def test_invalid_values_are_refused(overrides: dict[str, object], name: str) -> None:
