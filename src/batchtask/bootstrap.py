@@ -44,6 +44,11 @@ from batchtask.worker.scripted import follow_scripts
 
 log = logging.getLogger("batchtask")
 
+#: Longest wait between claims of an idle tenant's embedded worker (the default tenant's always
+#: polls every ``POLL_INTERVAL``): many open idle tenants cost little, and a task created through
+#: the server wakes its tenant's worker at once; one written by another process waits at most this.
+TENANT_IDLE_POLL = 2.0
+
 #: Makes each tenant's own Clock (called once per tenant opened, with its ContextIdentifier).
 ClockFactory = Callable[[str], Clock]
 
@@ -286,14 +291,17 @@ def build_worker(
 
 
 def start_worker(
-    services: Services, *, scripts: ScriptBook | None = None
+    services: Services, *, scripts: ScriptBook | None = None, idle_poll: float = 0.0
 ) -> tuple[Worker, asyncio.Task[None]]:
     """Run a worker in the background of the current event loop (``serve`` embeds one).
 
-    With ``scripts`` (``serve --emulator``) it also runs the tenant's scripted definitions.
+    With ``scripts`` (``serve --emulator``) it also runs the tenant's scripted definitions. With
+    ``idle_poll`` it polls ever less often while idle, up to that many seconds (a tenant's worker:
+    tasks created through these services wake it at once).
     """
-    config = WorkerConfig.from_settings(services.settings, kind="embedded")
+    config = WorkerConfig.from_settings(services.settings, kind="embedded", idle_poll=idle_poll)
     worker = build_worker(services, config=config)
+    services.tasks.on_created(worker.poke)
     if scripts is not None:
         follow_scripts(worker, scripts, services.clock)
     task = asyncio.create_task(worker.run(), name="batchtask-worker")
@@ -338,7 +346,10 @@ def create_app(
 
     async def started(ctx: str, services: Services) -> None:
         scripts = None if emulator is None else emulator.controls(ctx).scripts
-        workers[id(services)] = start_worker(services, scripts=scripts)
+        default = tenant_key(ctx) == tenant_key(settings.context_identifier)
+        workers[id(services)] = start_worker(
+            services, scripts=scripts, idle_poll=0.0 if default else TENANT_IDLE_POLL
+        )
 
     async def stopping(_ctx: str, services: Services) -> None:
         running = workers.pop(id(services), None)

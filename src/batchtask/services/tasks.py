@@ -6,7 +6,7 @@ owns (Id, AssociateId, Created, StartCount, progress, …) are never taken from 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 
 from batchtask.domain.aggregate import Aggregate
@@ -75,6 +75,13 @@ class TaskService:
         self._parameter_limit = parameter_limit
         #: The tasks' files folder (``None``: tasks have no files here, e.g. unit tests).
         self.files = files
+        #: Called after a task was created here (the composition root wakes this database's
+        #: embedded worker, so a worker that polls slowly while idle starts it at once).
+        self._created: list[Callable[[], None]] = []
+
+    def on_created(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` after every task created through this service."""
+        self._created.append(callback)
 
     async def get(self, principal: Principal, task_id: int) -> tuple[BatchTask, TaskRights]:
         """One task with the caller's rights on it; every user may read every task (Select)."""
@@ -167,9 +174,12 @@ class TaskService:
             is_internal=draft.is_internal,
             parameters=parameters,
         )
-        return await self._store.tasks.create(
+        task_id = await self._store.tasks.create(
             new, now=self._clock.now(), actor=actor(principal), source=source
         )
+        for callback in self._created:
+            callback()
+        return task_id
 
     async def update(
         self, principal: Principal, task_id: int, update: TaskUpdate, *, source: str = SOURCE_API

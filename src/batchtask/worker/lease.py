@@ -63,6 +63,8 @@ class LeaseKeeper:
         """Keep ``attempt``'s lease; ``on_status`` hears of stop requests and loss."""
         deadline = time.monotonic() + self._lease
         self._held[attempt.task_id] = _Held(attempt, on_status, deadline)
+        if len(self._held) == 1:
+            self._check.set()  # the keeper sleeps while it holds nothing: wake it
 
     def release(self, task_id: int) -> None:
         """Stop keeping a lease (the attempt has ended)."""
@@ -76,8 +78,11 @@ class LeaseKeeper:
         """Loop until cancelled."""
         last_beat = time.monotonic()
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._check.wait(), self._poll)
+            if self._held:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._check.wait(), self._poll)
+            else:  # nothing to keep: no timer at all until ``hold`` (idle tenants cost nothing)
+                await self._check.wait()
             forced = self._check.is_set()
             self._check.clear()
             if not self._held:

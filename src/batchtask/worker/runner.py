@@ -88,6 +88,11 @@ class WorkerConfig:
     lease: float = 30.0
     heartbeat: float = 10.0
     poll_interval: float = 0.5
+    #: Longest wait between claims while nothing comes (0: always ``poll_interval``). An idle
+    #: worker doubles its wait up to this; a poke (a push, a task created in this process, a
+    #: freed slot) or a claim brings it back to ``poll_interval``. Tenants' embedded workers use
+    #: it, so many idle tenants cost little.
+    idle_poll: float = 0.0
     cancel_grace: float = 10.0
     shutdown_grace: float = 10.0
     #: Share of the slots one plain owner may hold (1 = no limit); system tasks are not capped.
@@ -105,7 +110,7 @@ class WorkerConfig:
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> WorkerConfig:
         """The settings' values; ``None`` overrides are ignored."""
-        names = {spec.name for spec in fields(cls)} - {"files_dir", "owner", "kind"}
+        names = {spec.name for spec in fields(cls)} - {"files_dir", "owner", "kind", "idle_poll"}
         values: dict[str, Any] = {name: getattr(settings, name) for name in names}
         values["files_dir"] = settings.files_path
         values.update({key: value for key, value in overrides.items() if value is not None})
@@ -219,6 +224,8 @@ class Worker:
         )
         self._actor = f"worker:{config.owner}"
         self._wakeup = Wakeup(runs, on_cancel=self._pushed_cancel)
+        #: The claim loop's current wait while idle (``poll_interval`` … ``idle_poll``).
+        self.idle_wait = config.poll_interval
         self._keeper = LeaseKeeper(
             runs, clock, lease=config.lease, heartbeat=config.heartbeat,
             poll_interval=config.poll_interval, pushed=lambda: self._wakeup.pushing,
@@ -328,6 +335,10 @@ class Worker:
             return list(ids.values())
         return None
 
+    def poke(self) -> None:
+        """Claim now: new work may be waiting (a task created in this process)."""
+        self._wakeup.poke()
+
     def definitions_changed(self) -> None:
         """The registry gained or lost a definition (a scripted one): register and claim anew."""
         self._wakeup.poke()
@@ -355,6 +366,7 @@ class Worker:
 
     async def _claim_loop(self, definition_ids: list[int]) -> None:
         delay = self.config.poll_interval
+        self.idle_wait = self.config.poll_interval
         registered = self._registry.version
         while not self._closing:
             if self._registry.version != registered:
@@ -376,6 +388,8 @@ class Worker:
                     delay = min(30.0, delay * 2)
                     continue
                 delay = self.config.poll_interval
+                if attempts:
+                    self.idle_wait = self.config.poll_interval
                 for attempt in attempts:
                     self._launch(attempt)
                 if attempts and not self._closing:
@@ -385,7 +399,13 @@ class Worker:
                         continue
                     await self._wakeup.wait(self.config.poll_interval)
                     continue
-            await self._wakeup.wait(self.config.poll_interval)
+            if free <= 0:
+                await self._wakeup.wait(self.config.poll_interval)
+            elif await self._wakeup.wait(self.idle_wait):
+                self.idle_wait = self.config.poll_interval
+            else:
+                longest = max(self.config.idle_poll, self.config.poll_interval)
+                self.idle_wait = min(longest, self.idle_wait * 2)
 
     def _share(self) -> OwnerShare | None:
         if self.config.owner_cap >= self.config.concurrency:

@@ -40,11 +40,13 @@ class Wakeup:
         """Wake the claim loop (new work pushed, a slot freed, shutdown)."""
         self._event.set()
 
-    async def wait(self, seconds: float) -> None:
-        """Until poked or ``seconds`` have passed."""
+    async def wait(self, seconds: float) -> bool:
+        """Until poked or ``seconds`` have passed; whether it was poked."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._event.wait(), seconds)
+        poked = self._event.is_set()
         self._event.clear()
+        return poked
 
     async def run(self) -> None:
         """Keep a subscription alive (returns at once when the engine cannot push)."""

@@ -404,3 +404,26 @@ async def test_a_start_that_cannot_be_written_is_left_to_the_reaper(
     assert task is not None
     assert (task.state, task.start_count) == (S.Aquired, 1)  # claimed; the reaper returns it
     assert worker.stats.succeeded == 0
+
+
+async def test_an_idle_worker_polls_less_and_a_poke_brings_it_back(
+    store: Store, tmp_path: Path
+) -> None:
+    """With ``idle_poll`` the wait between empty claims doubles up to it, and only a poke (a task
+    created in this process) or a claim brings it back; without ``idle_poll`` it never grows."""
+    async with running(store, tmp_path, poll_interval=0.01, idle_poll=60.0) as worker:
+        deadline = time.monotonic() + 30
+        while worker.idle_wait < 0.32:  # 0.01, 0.02, … doubling while nothing comes
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.01)
+        worker.poke()  # nothing to claim: without the poke the wait could only grow
+        while worker.idle_wait >= 0.32:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.01)
+        task_id = await create(store, "batchtask.sleep", seconds="0")
+        worker.poke()
+        assert (await wait_for(store, task_id)).state is S.Succeeded
+    async with running(store, tmp_path, poll_interval=0.01) as steady:
+        for _ in range(20):
+            await asyncio.sleep(0.01)
+            assert steady.idle_wait == 0.01
