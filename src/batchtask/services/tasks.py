@@ -80,8 +80,15 @@ class TaskService:
         self._created: list[Callable[[], None]] = []
 
     def on_created(self, callback: Callable[[], None]) -> None:
-        """Call ``callback()`` after every task created through this service."""
+        """Call ``callback()`` after every task created through this service (and on
+        :meth:`work_may_be_waiting`)."""
         self._created.append(callback)
+
+    def work_may_be_waiting(self) -> None:
+        """Wake this database's embedded worker: a task may be due now (the emulator moved the
+        tenant's clock, a seed wrote tasks)."""
+        for callback in self._created:
+            callback()
 
     async def get(self, principal: Principal, task_id: int) -> tuple[BatchTask, TaskRights]:
         """One task with the caller's rights on it; every user may read every task (Select)."""
@@ -177,8 +184,7 @@ class TaskService:
         task_id = await self._store.tasks.create(
             new, now=self._clock.now(), actor=actor(principal), source=source
         )
-        for callback in self._created:
-            callback()
+        self.work_may_be_waiting()
         return task_id
 
     async def update(

@@ -26,3 +26,5 @@ async def test_every_created_task_is_announced_once(clock: FakeClock) -> None:
     with pytest.raises(InvalidInput):
         await tasks.create(principal, TaskDraft(name=" "))
     assert heard == ["a", "b"]  # nothing created, nothing announced
+    tasks.work_may_be_waiting()
+    assert heard == ["a", "b", "a", "b"]
