@@ -106,6 +106,7 @@ class AdminService:
         )
         if not done:  # finished a moment ago, and changed since
             raise NotFinished(task_id)
+        self._tasks.work_may_be_waiting()
         return await self.story(principal, task_id)
 
     async def delete(self, principal: Principal, task_id: int, *, source: str) -> None:
@@ -193,7 +194,10 @@ class AdminService:
         if action is TaskAction.Stop:
             return await self._store.admin.stop(todo, now=now, actor=who, source=source)
         if action is TaskAction.Retry:
-            return await self._store.admin.retry(todo, now=now, actor=who, source=source)
+            retried = await self._store.admin.retry(todo, now=now, actor=who, source=source)
+            if retried:
+                self._tasks.work_may_be_waiting()
+            return retried
         await self._store.tasks.delete(todo, now=now, actor=who, source=source)
         await self._tasks.remove_files(todo)
         return todo
