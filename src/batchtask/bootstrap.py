@@ -59,13 +59,15 @@ async def open_services(
     clock: Clock | None = None,
     auto_migrate: bool | None = None,
     credential_clock: Clock | None = None,
+    default_tenant: bool = True,
 ) -> Services:
     """Connect to the database and build every service.
 
     SQLite databases are migrated automatically (the embedded default must just work); PostgreSQL
     ones must be upgraded with ``batchtask db upgrade`` first. ``credential_clock`` (default:
     ``clock``) is what tickets, tokens and the login throttle expire by: the emulator gives them
-    real time while a test moves the tenant's ``clock``.
+    real time while a test moves the tenant's ``clock``. ``default_tenant`` is false for the
+    bundles of the other tenants (a JWT naming no tenant is the default tenant's only).
     """
     clock = clock or SystemClock()
     credential_clock = credential_clock or clock
@@ -105,6 +107,9 @@ async def open_services(
             algorithms=settings.jwt_algorithms,
             leeway=settings.jwt_leeway,
             username_claim=settings.jwt_username_claim,
+            tenant=settings.context_identifier,
+            tenant_claim=settings.jwt_tenant_claim,
+            default_tenant=default_tenant,
         )
     policy = AuthPolicy(
         context_identifier=settings.context_identifier,
@@ -192,6 +197,8 @@ class TenantProvisioning:
             clock=self.clock_factory(context_identifier),
             auto_migrate=True,
             credential_clock=self.credential_clock,
+            default_tenant=tenant_key(context_identifier)
+            == tenant_key(self.settings.context_identifier),
         )
 
     async def close(self, services: Services) -> None:

@@ -79,6 +79,9 @@ class Settings:
     jwt_leeway: int = 30
     #: Claim that names the user.
     jwt_username_claim: str = "sub"
+    #: Claim naming the tenant a token is for (SuperOffice's ``…/identity/ctx``): a token naming
+    #: another tenant is 401; one without it is accepted by the default tenant only.
+    jwt_tenant_claim: str = "http://schemes.superoffice.net/identity/ctx"
     cookie_secure: bool = True
     #: Seconds a verified Basic credential is remembered (per process).
     basic_cache_ttl: float = 60.0

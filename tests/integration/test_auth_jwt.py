@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from jwt.algorithms import RSAAlgorithm
 
+from batchtask.domain.user import Role
 from tests.conftest import FakeClock
 from tests.integration.auth_support import (
     ENGINES,
@@ -361,3 +362,42 @@ def test_disabled_subject_is_401(live: LiveServer, keys: Keys) -> None:
 def test_attack_list_is_complete() -> None:
     """All 27 items of the reliability plan's C1 list are present."""
     assert {int(name[:2]) for name in ATTACKS} == set(range(1, 28))
+
+
+CTX_CLAIM = "http://schemes.superoffice.net/identity/ctx"
+
+
+def tenant_with_alice(live: LiveServer, name: str) -> None:
+    """A second tenant with its own user ``alice`` (the same name as the default tenant's)."""
+
+    async def create() -> None:
+        tenants = live.app.state.tenants
+        if name.casefold() not in {t.context_identifier.casefold() for t in await tenants.list()}:
+            await tenants.add(name)
+            services = await tenants.get(name)
+            await services.users.add("alice", "Alice's own password 1", Role.user)
+
+    live.run(create())
+
+
+def test_token_naming_its_tenant_is_accepted_there_only(live: LiveServer, keys: Keys) -> None:
+    """A token whose ctx claim names a tenant is that tenant's: 401 in the default tenant."""
+    tenant_with_alice(live, "CustJwt1")
+    token = good(keys, **{CTX_CLAIM: "custjwt1"})
+    assert_authenticated(http(live).get("/CustJwt1" + MISSING, headers=bearer(token)))
+    assert_unauthenticated(get(live, token), invalid_token=True)
+
+
+def test_token_naming_no_tenant_is_the_default_tenants(live: LiveServer, keys: Keys) -> None:
+    """A single-tenant issuer's token (no ctx claim) is not accepted by another tenant."""
+    tenant_with_alice(live, "CustJwt2")
+    token = good(keys)
+    assert_authenticated(get(live, token))
+    assert_unauthenticated(
+        http(live).get("/CustJwt2" + MISSING, headers=bearer(token)), invalid_token=True
+    )
+
+
+def test_token_naming_the_default_tenant_is_accepted(live: LiveServer, keys: Keys) -> None:
+    """Control: the claim may name the default tenant too (any case)."""
+    assert_authenticated(get(live, good(keys, **{CTX_CLAIM: "CUST00000"})))

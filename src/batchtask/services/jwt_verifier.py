@@ -141,6 +141,9 @@ class PyJwtVerifier:
         algorithms: tuple[str, ...] = ("RS256",),
         leeway: int = 30,
         username_claim: str = "sub",
+        tenant: str = "",
+        tenant_claim: str = "",
+        default_tenant: bool = True,
         remote: RemoteKeys | None = None,
         fetch_timeout: float = 5.0,
     ) -> None:
@@ -149,6 +152,9 @@ class PyJwtVerifier:
         self._algorithms = list(algorithms)
         self._leeway = leeway
         self._claim = username_claim
+        self._tenant = tenant.casefold()
+        self._tenant_claim = tenant_claim
+        self._default_tenant = default_tenant
         self._remote = remote
         self._keys: Keys = {}
         if remote is None and jwks.startswith(("https://", "http://")):
@@ -201,7 +207,22 @@ class PyJwtVerifier:
                 raise _fail(f"{name} is not a NumericDate")
         if "nonce" in claims or "at_hash" in claims:
             raise _fail("an ID token is not an access token")
+        self._check_tenant(claims)
         subject = claims.get(self._claim)
         if not isinstance(subject, str) or not subject:
             raise _fail("no subject")
         return subject
+
+    def _check_tenant(self, claims: dict[str, Any]) -> None:
+        """A token is for one tenant: the one its tenant claim names, or the default one when it
+        names none (a single-tenant issuer). Users of the same name in two tenants are two people,
+        so a token for one must be 401 in the other."""
+        if not self._tenant_claim:
+            return
+        named = claims.get(self._tenant_claim)
+        if named is None:
+            if not self._default_tenant:
+                raise _fail("the token names no tenant")
+            return
+        if not isinstance(named, str) or named.casefold() != self._tenant:
+            raise _fail("the token is for another tenant")
