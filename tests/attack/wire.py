@@ -178,6 +178,8 @@ def converse(
             if not answer.closes and outcome.end != "follow-up":
                 outcome.end = "follow-up"
                 if not send_quietly(sock, FOLLOW_UP):
+                    # The server closed the connection after its answer (without saying so).
+                    outcome.end = "closed"
                     break
         else:
             if reader.eof:
