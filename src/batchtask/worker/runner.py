@@ -541,7 +541,10 @@ class Worker:
             log.warning("task %s: no longer ours (lease lost); dropped", attempt.task_id)
             return
         written = await self._persist(lambda: self._record(attempt, outcome))
-        self._count(run, written, run.reason, handler_ok=result.ok)
+        # Counted by the reason the outcome was decided on: the lease keeper may mark the run
+        # LOST while the end is written (the write itself ends the lease), which would count a
+        # timed-out or cancelled attempt as merely failed.
+        self._count(run, written, ending.abort, handler_ok=result.ok)
 
     async def _record(
         self, attempt: Attempt, outcome: Finish | Retry | Release
